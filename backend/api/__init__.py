@@ -1,0 +1,1 @@
+"""HTTP routers: thin layers that parse, call a service and map its errors."""

@@ -1,0 +1,61 @@
+"""Dependencies every route shares: the session, the policy, the signed-in user."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.database import Database
+from backend.services import tokens
+from backend.services.actor import Actor
+from backend.services.errors import NotAuthenticated
+from backend.services.policy import AuthPolicy
+from backend.services.tokens import AuthenticatedUser
+
+# auto_error=False: a missing token goes through the same 401 path as a bad one.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False)
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_database(request).session() as session:
+        yield session
+
+
+def get_policy(request: Request) -> AuthPolicy:
+    policy: AuthPolicy = request.app.state.policy
+    return policy
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_db)]
+PolicyDep = Annotated[AuthPolicy, Depends(get_policy)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+async def get_current_user(
+    database: DatabaseDep,
+    policy: PolicyDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> AuthenticatedUser:
+    if not token:
+        raise NotAuthenticated("Not signed in: send an Authorization: Bearer token.")
+    async with database.read_session() as session:
+        return await tokens.authenticate_token(session, policy, token)
+
+
+CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
+
+
+def get_actor(current: CurrentUser) -> Actor:
+    return Actor.api_user(current.user.id, current.user.role)
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]

@@ -1,0 +1,27 @@
+"""GET /health: is the API up, can it reach its database, at which revision."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from backend.api.deps import DatabaseDep
+from backend.api.errors import DATABASE_UNAVAILABLE, is_connection_error
+from backend.services import migrations
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Liveness and database status")
+async def health(database: DatabaseDep) -> JSONResponse:
+    try:
+        async with database.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        revision = await migrations.current_revision(database.engine)
+    except Exception as error:
+        if not is_connection_error(error):
+            raise
+        body = {"status": "unavailable", "database": "unreachable", "revision": None}
+        return JSONResponse({**body, "detail": DATABASE_UNAVAILABLE}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok", "revision": revision})

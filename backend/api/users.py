@@ -1,0 +1,95 @@
+"""/api/users: own profile, and account management for admins and support staff."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from backend.api.deps import ActorDep, CurrentUser, PolicyDep, SessionDep
+from backend.models import Role
+from backend.schemas.user import MeUpdate, UserCreate, UserPage, UserRead, UserUpdate
+from backend.services import user_search, users
+from backend.services.user_search import MAX_PAGE_SIZE, UserQuery, UserSort
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+
+
+@router.get("/me", response_model=UserRead)
+async def read_me(current: CurrentUser) -> UserRead:
+    """The signed-in user's profile."""
+    return current.user
+
+
+@router.patch("/me", response_model=UserRead)
+async def update_me(
+    data: MeUpdate, actor: ActorDep, session: SessionDep, policy: PolicyDep
+) -> UserRead:
+    """Change your own name, email or password (a new password needs the current one)."""
+    user = await users.update_own_profile(session, actor, data, policy.hasher)
+    return UserRead.model_validate(user)
+
+
+@router.get("", response_model=UserPage)
+async def list_users(
+    actor: ActorDep,
+    session: SessionDep,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    locked: bool | None = None,
+    sort: UserSort = UserSort.EMAIL,
+    descending: bool = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> UserPage:
+    """Search and page through users (keyset paging: pass `next_cursor` back as `cursor`)."""
+    query = UserQuery(
+        search=search or None,
+        role=role,
+        is_active=is_active,
+        locked=locked,
+        sort=sort,
+        descending=descending,
+    )
+    return await user_search.list_users(session, actor, query, limit=limit, cursor=cursor)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRead)
+async def create_user(
+    data: UserCreate, actor: ActorDep, session: SessionDep, policy: PolicyDep
+) -> UserRead:
+    """Create an account (support staff: `user` role only)."""
+    return UserRead.model_validate(await users.create_user(session, actor, data, policy.hasher))
+
+
+@router.get("/{user_id}", response_model=UserRead)
+async def read_user(user_id: int, actor: ActorDep, session: SessionDep) -> UserRead:
+    return UserRead.model_validate(await users.get_user(session, actor, user_id))
+
+
+@router.patch("/{user_id}", response_model=UserRead)
+async def update_user(
+    user_id: int, data: UserUpdate, actor: ActorDep, session: SessionDep, policy: PolicyDep
+) -> UserRead:
+    """Edit an account; `version` must be the one you read, or the answer is 409."""
+    user = await users.update_user(session, actor, user_id, data, policy.hasher)
+    return UserRead.model_validate(user)
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_user(user_id: int, actor: ActorDep, session: SessionDep) -> None:
+    """Delete an account (administrators only; never the last active one)."""
+    await users.delete_user(session, actor, user_id)
+
+
+@router.post("/{user_id}/revoke-tokens", response_model=UserRead)
+async def revoke_tokens(user_id: int, actor: ActorDep, session: SessionDep) -> UserRead:
+    """Force logout: every token issued to this user before now stops working."""
+    return UserRead.model_validate(await users.revoke_user_tokens(session, actor, user_id))
+
+
+@router.post("/{user_id}/unlock", response_model=UserRead)
+async def unlock(user_id: int, actor: ActorDep, session: SessionDep) -> UserRead:
+    """Clear a login lockout."""
+    return UserRead.model_validate(await users.unlock_user(session, actor, user_id))

@@ -1,0 +1,1 @@
+"""Pydantic request/response models shared by the API, the console and the CLI."""

@@ -1,0 +1,241 @@
+"""The console: a Textual app that runs the backend's API in its own event loop.
+
+The first screen paints before anything heavy loads; a worker then checks the schema
+(migrating the embedded SQLite default) and starts the embedded server, which shares
+the console's database engine. `q` stops the server and closes the connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.worker import WorkerFailed
+
+from backend.config import ConfigError, Settings
+from console.commands import ConsoleCommands
+from console.context import ConsoleContext
+from console.notify import notify_error
+from console.screens.help import HelpDialog, collect_key_help
+from console.screens.registry import AREAS
+from console.startup import (
+    SchemaState,
+    ServerAddress,
+    StartupError,
+    prepare_schema,
+    start_server,
+)
+from console.widgets.status_bar import BackendStatus, StatusBar
+
+if TYPE_CHECKING:
+    from backend.server import EmbeddedServer
+
+
+class BackendConsoleApp(App[None]):
+    """The operator's console: Users, Tokens and (later) the other areas."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "backend-console"
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    MODES: ClassVar = {area.mode: area.build for area in AREAS}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(area.key, f"switch_mode('{area.mode}')", area.title, id=f"app.{area.mode}")
+            for area in AREAS
+        ),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    backend_status: reactive[BackendStatus | None] = reactive(None)
+
+    class ServerStarted(Message):
+        def __init__(self, url: str) -> None:
+            super().__init__()
+            self.url = url
+
+    class SchemaChecked(Message):
+        def __init__(self, state: SchemaState) -> None:
+            super().__init__()
+            self.state = state
+
+    class StartupFailed(Message):
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    def __init__(
+        self,
+        context: ConsoleContext,
+        *,
+        server: ServerAddress | None = None,
+        first_area: str = "users",
+    ) -> None:
+        super().__init__()
+        self.context = context
+        self.server_address = server
+        self.first_area = first_area
+        # Set when the console cannot run; run_console prints it after the app closes.
+        self.fatal_error: str | None = None
+        # Bugs reported as notices instead of closing the app (tests assert it stays empty).
+        self.unexpected_errors: list[BaseException] = []
+        self._server: EmbeddedServer | None = None
+        self._closed = False
+
+    # --- start-up --------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.backend_status = BackendStatus(
+            database=self.context.database.masked_url,
+            api="API starting…" if self.server_address else "server off",
+            read_only=self.context.read_only,
+        )
+        self.screen_change_signal.subscribe(self, self._give_status_bar)
+        self.switch_mode(self.first_area)
+        self.start_backend()
+
+    @work(exclusive=True, group="startup", exit_on_error=False)
+    async def start_backend(self) -> None:
+        """Check (or migrate) the schema and start the server side by side."""
+        schema = asyncio.create_task(prepare_schema(self.context))
+        try:
+            if self.server_address is not None:
+                self._server = await start_server(self.context, self.server_address)
+                self.post_message(self.ServerStarted(self._server.url))
+            self.post_message(self.SchemaChecked(await schema))
+        except StartupError as error:
+            self.post_message(self.StartupFailed(str(error)))
+        finally:
+            schema.cancel()
+
+    def on_backend_console_app_server_started(self, event: ServerStarted) -> None:
+        self.context.api_url = event.url
+        self._update_status(api=f"API {event.url.removeprefix('http://')}", api_ok=True)
+
+    def on_backend_console_app_schema_checked(self, event: SchemaChecked) -> None:
+        state = event.state
+        if state.at_head:
+            self._update_status(schema="schema at head", schema_ok=True)
+            if state.migrated_now:
+                self.notify("Migrated the embedded database to the latest schema.")
+            return
+        self._update_status(
+            schema=f"schema {state.revision or 'empty'} (head {state.head})", schema_ok=False
+        )
+        self.notify(
+            "The database schema is not at head; run `backend-console db upgrade`.",
+            severity="warning",
+            timeout=10,
+        )
+
+    async def on_backend_console_app_startup_failed(self, event: StartupFailed) -> None:
+        self.fatal_error = event.reason
+        await self.close_backend()
+        self.exit(return_code=1)
+
+    def _update_status(self, **changes: object) -> None:
+        current = self.backend_status
+        if current is None:
+            return
+        values = {
+            "database": current.database,
+            "api": current.api,
+            "api_ok": current.api_ok,
+            "schema": current.schema,
+            "schema_ok": current.schema_ok,
+            "read_only": current.read_only,
+            **changes,
+        }
+        self.backend_status = BackendStatus(**values)  # type: ignore[arg-type]
+
+    def _give_status_bar(self, screen: Screen[object]) -> None:
+        """Screens from other modules get the status bar too (after they compose)."""
+        if isinstance(screen, ModalScreen):
+            return
+
+        def mount_if_missing() -> None:
+            if screen.is_attached and not screen.query(StatusBar):
+                screen.mount(StatusBar())
+
+        self.call_after_refresh(mount_if_missing)
+
+    # --- actions ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show the keys of the current screen."""
+        if isinstance(self.screen, HelpDialog):
+            return
+        keys = collect_key_help(self.screen.active_bindings, self)
+        title = getattr(self.screen, "area_title", None) or self.current_mode.title()
+        self.push_screen(HelpDialog(title, keys))
+
+    async def action_quit(self) -> None:
+        """Stop the embedded server, close the database connections, leave."""
+        await self.close_backend()
+        self.exit()
+
+    async def close_backend(self) -> None:
+        """Stop the server and dispose of the engine; safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop()
+        self.context.api_url = None
+        await self.context.database.dispose()
+
+    async def on_unmount(self) -> None:
+        # Leaving by any other road (ctrl+c, a fatal error) still closes the backend.
+        await self.close_backend()
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual closes the app on any unhandled exception. Once running, the console
+        # reports the bug as a notice and stays up: the other screens still work.
+        if not self.is_running or self._exit:
+            super()._handle_exception(error)
+            return
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        self.unexpected_errors.append(cause)
+        notify_error(self, cause)
+
+
+def run_console(
+    settings: Settings,
+    *,
+    host: str | None,
+    port: int | None,
+    no_server: bool,
+    read_only: bool,
+) -> None:
+    """Run the console until the operator quits.
+
+    Configuration problems, a port already taken and an unreachable database are
+    printed as one sentence on stderr, and the process exits with status 1.
+    """
+    try:
+        context = ConsoleContext.from_settings(settings, read_only=read_only)
+    except ConfigError as error:
+        _exit_with(str(error))
+    address = None
+    if not no_server:
+        chosen_port = settings.api_port if port is None else port
+        address = ServerAddress(host or settings.api_host, chosen_port)
+    app = BackendConsoleApp(context, server=address)
+    app.run()
+    if app.fatal_error is not None:
+        _exit_with(app.fatal_error)
+    if app.return_code:
+        raise SystemExit(app.return_code)
+
+
+def _exit_with(sentence: str) -> None:
+    print(f"backend-console: {sentence}", file=sys.stderr)
+    raise SystemExit(1)

@@ -1,0 +1,178 @@
+"""What the root options decide for every subcommand, and the database they open."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from console.cli.errors import CliError
+
+if TYPE_CHECKING:
+    from backend.config import Settings
+    from backend.database import Database
+
+T = TypeVar("T")
+UPGRADE_HINT = "run `backend-console db upgrade`"
+_REASON_LIMIT = 200
+
+
+@dataclass
+class CliState:
+    """The root options; settings are loaded on first use, so `--help` stays fast."""
+
+    database_url: str | None = None
+    host: str | None = None
+    port: int | None = None
+    no_server: bool = False
+    read_only: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        """Settings from the environment, with --database-url taking precedence."""
+        if self._settings is None:
+            from backend.config import load_settings
+
+            if self.database_url is None:
+                self._settings = load_settings()
+            else:
+                self._settings = load_settings(database_url=self.database_url)
+        return self._settings
+
+    def require_writable(self, what: str) -> None:
+        """Refuse a command that writes when the operator asked for --read-only."""
+        if self.read_only:
+            raise CliError(f"Cannot {what} with --read-only.")
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    state = ctx.find_object(CliState)
+    return state if state is not None else CliState()
+
+
+def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run one command's async work to completion."""
+    return asyncio.run(work)
+
+
+@asynccontextmanager
+async def open_database(
+    settings: Settings, *, require_head: bool = True
+) -> AsyncIterator[Database]:
+    """The configured database, disposed of afterwards.
+
+    With `require_head`, the embedded default database is migrated to head first (it
+    needs no setup) and any other one must already be at head. Errors that mean the
+    database cannot be reached become one CliError sentence.
+    """
+    database = _connect(settings.resolved_database_url)
+    try:
+        if require_head:
+            await ensure_schema(database, migrate=settings.uses_default_database)
+        yield database
+    except Exception as error:
+        translated = _database_error(database.masked_url, error)
+        if translated is None:
+            raise
+        raise translated from None
+    finally:
+        await database.dispose()
+
+
+async def ensure_schema(database: Database, *, migrate: bool) -> None:
+    """Migrate to head (`migrate`) or else insist the schema is at head already."""
+    from backend.services import migrations
+
+    if migrate:
+        await migrations.upgrade(database.engine)
+        return
+    current = await migrations.current_revision(database.engine)
+    head = migrations.head_revision()
+    if current != head:
+        where = "has no schema yet" if current is None else f"is at revision {current}, not {head}"
+        raise CliError(f"The database at {database.masked_url} {where}; {UPGRADE_HINT}.")
+
+
+def _connect(url: str) -> Database:
+    from backend.database import Database
+
+    with unusable_url_errors(url):
+        try:
+            return Database(url)
+        except OSError as error:  # SQLite: the file's directory cannot be created
+            raise unreachable(_shown_url(url), error) from None
+
+
+@contextmanager
+def unusable_url_errors(url: str) -> Iterator[None]:
+    """Turn "this URL names no usable database or driver" into one CliError sentence."""
+    from sqlalchemy.exc import ArgumentError, InvalidRequestError
+
+    try:
+        yield
+    except (ArgumentError, InvalidRequestError, ImportError) as error:
+        reason = str(error).splitlines()[0].rstrip(".")
+        raise CliError(
+            f"The database URL {_shown_url(url)} cannot be used ({reason}); "
+            "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/NAME."
+        ) from None
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.exc import ArgumentError
+
+    from backend.database import mask_url
+
+    try:
+        return mask_url(url)
+    except ArgumentError:
+        return "(unparsable, not shown)"
+
+
+def unreachable(masked_url: str, error: BaseException) -> CliError:
+    return CliError(f"Cannot reach the database at {masked_url}: {short_reason(error)}.")
+
+
+def _database_error(masked_url: str, error: Exception) -> CliError | None:
+    """The one-sentence CliError for a database failure; None for any other error."""
+    from sqlalchemy.exc import DBAPIError
+
+    if is_unreachable(error):
+        return unreachable(masked_url, error)
+    if isinstance(error, DBAPIError):
+        # The driver's own words name the constraint or object, never the values.
+        return CliError(f"The database at {masked_url} refused: {short_reason(error)}.")
+    return None
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """True for errors that mean "cannot connect to the database", not "bad query"."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError
+
+    if isinstance(error, OSError):
+        return True
+    # No statement yet: raised while connecting (unknown host, database, role, file).
+    return isinstance(error, DBAPIError) and (
+        error.statement is None or error.connection_invalidated or isinstance(error, InterfaceError)
+    )
+
+
+def short_reason(error: BaseException) -> str:
+    """The driver's reason, one line, without SQLAlchemy's wrapping."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
+    if isinstance(error, OSError) and error.errno is not None and error.errno > 0:
+        text = os.strerror(error.errno)
+    elif isinstance(error, OSError) and error.strerror:
+        text = error.strerror
+    else:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:_REASON_LIMIT].rstrip(".")

@@ -1,0 +1,50 @@
+"""What every screen needs: settings, the shared database, the policy and the actor.
+
+Screens reach the backend only through `backend.services` with these objects; they
+never build sessions or engines of their own and never import the API's routers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from backend.config import Settings
+from backend.database import Database, utcnow
+from backend.services.actor import Actor
+from backend.services.policy import AuthPolicy
+
+
+@dataclass(slots=True)
+class ConsoleContext:
+    settings: Settings
+    database: Database
+    policy: AuthPolicy
+    actor: Actor
+    read_only: bool = False
+    api_url: str | None = None  # None while the embedded server is off
+    # What "now" is for the screens (relative times, lock state); tests pin it.
+    clock: Callable[[], dt.datetime] = field(default=utcnow)
+    # The zone dates are shown in; None means the machine's local zone.
+    display_timezone: dt.tzinfo | None = None
+    # A token the Tokens screen handed to the route probe ("use in route probe").
+    probe_token: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, read_only: bool = False) -> ConsoleContext:
+        """A context for the operator at this terminal, on the settings' database.
+
+        Raises ConfigError when the settings are unusable (e.g. no SECRET_KEY in production).
+        """
+        return cls(
+            settings=settings,
+            database=Database(settings.resolved_database_url),
+            policy=AuthPolicy.from_settings(settings),
+            actor=Actor.console(),
+            read_only=read_only,
+        )
+
+    def local_time(self, moment: dt.datetime) -> dt.datetime:
+        """`moment` in the display zone."""
+        return moment.astimezone(self.display_timezone)

@@ -1,0 +1,107 @@
+"""Bringing the backend up next to the console: the schema check and the embedded server.
+
+Everything heavy (Alembic, FastAPI, uvicorn) is imported here, in a thread, after the
+first screen is painted: the console appears at once and the loop keeps drawing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import DBAPIError
+
+from console.context import ConsoleContext
+
+if TYPE_CHECKING:
+    from backend.server import EmbeddedServer
+
+SERVER_LOG_FILENAME = "console-server.log"
+
+
+class StartupError(Exception):
+    """The console cannot run; the message is one sentence for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerAddress:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    revision: str | None
+    head: str | None
+    migrated_now: bool = False
+
+    @property
+    def at_head(self) -> bool:
+        return self.revision == self.head
+
+
+async def _import(name: str) -> ModuleType:
+    # Importing in a thread keeps the event loop drawing meanwhile.
+    return await asyncio.to_thread(importlib.import_module, name)
+
+
+async def prepare_schema(context: ConsoleContext) -> SchemaState:
+    """Read the schema revision; migrate the embedded SQLite default up to head.
+
+    Only the embedded default is migrated automatically (DESIGN.md): a shared or
+    production database changes only by an explicit `db upgrade`.
+    Raises StartupError when the database does not answer.
+    """
+    migrations = await _import("backend.services.migrations")
+    engine = context.database.engine
+    try:
+        revision = await migrations.current_revision(engine)
+        head = migrations.head_revision()
+        if revision != head and context.settings.uses_default_database:
+            await migrations.upgrade(engine)
+            return SchemaState(revision=head, head=head, migrated_now=True)
+    except (OSError, DBAPIError) as error:
+        raise StartupError(_unreachable(context, error)) from None
+    return SchemaState(revision=revision, head=head)
+
+
+def _unreachable(context: ConsoleContext, error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    reason = str(original).strip().splitlines()[0] if str(original).strip() else "no answer"
+    return f"Cannot reach the database at {context.database.masked_url} ({reason})."
+
+
+async def start_server(context: ConsoleContext, address: ServerAddress) -> EmbeddedServer:
+    """Serve the API on `address`, sharing the console's database (engine and pool).
+
+    Raises StartupError when the address cannot be bound or the API cannot start.
+    """
+    main = await _import("backend.main")
+    server_module = await _import("backend.server")
+    api = main.create_app(context.settings, database=context.database)
+    server: EmbeddedServer = server_module.EmbeddedServer(
+        api, address.host, address.port, log_handler=_server_log_handler(context)
+    )
+    try:
+        await server.start()
+    except server_module.ServerStartError as error:
+        raise StartupError(str(error)) from None
+    return server
+
+
+def _server_log_handler(context: ConsoleContext) -> logging.Handler:
+    """uvicorn's and the access log's lines go to a file: the terminal is the console's."""
+    path = Path(context.settings.data_dir) / SERVER_LOG_FILENAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    access = logging.getLogger("backend.access")
+    access.handlers = [handler]
+    access.propagate = False
+    access.setLevel(logging.INFO)
+    return handler

@@ -1,0 +1,1 @@
+"""Widgets of the Tokens screen: issue, inspect and revoke JWTs."""

@@ -1,0 +1,199 @@
+"""Alembic migrations on a fresh database of each kind: every step up and down, and the head
+matching the models; the alembic command line and the service agree; env.py takes a handed
+connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from conftest import DEFAULT_TEST_POSTGRES_URL, _create_postgres_database, _drop_postgres_database
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import Connection
+
+from backend.database import Database
+from backend.services import migrations
+from backend.services.errors import InvalidInput
+
+ROOT = Path(__file__).resolve().parents[1]
+Schema = dict[str, dict[str, list[str]]]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty database of its own (a new SQLite file, a new PostgreSQL database)."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+        yield database
+        await database.dispose()
+        return
+    server_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+    url = await _create_postgres_database(server_url)
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail("no PostgreSQL server answers; CI must run the PostgreSQL tests")
+        pytest.skip("no PostgreSQL server answers")
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await _drop_postgres_database(server_url, url)
+
+
+def _read_schema(connection: Connection) -> Schema:
+    """Tables, columns, indexes and constraints by name; Alembic's own table aside."""
+    inspector = inspect(connection)
+    return {
+        table: {
+            "columns": sorted(column["name"] for column in inspector.get_columns(table)),
+            "indexes": sorted(str(index["name"]) for index in inspector.get_indexes(table)),
+            "checks": sorted(str(c["name"]) for c in inspector.get_check_constraints(table)),
+            "uniques": sorted(str(u["name"]) for u in inspector.get_unique_constraints(table)),
+        }
+        for table in sorted(inspector.get_table_names())
+        if table != "alembic_version"
+    }
+
+
+async def schema(database: Database) -> Schema:
+    async with database.engine.connect() as connection:
+        return await connection.run_sync(_read_schema)
+
+
+async def table_names(database: Database) -> list[str]:
+    async with database.engine.connect() as connection:
+        return await connection.run_sync(lambda sync: sorted(inspect(sync).get_table_names()))
+
+
+def revisions_oldest_first() -> list[tuple[str, str]]:
+    """(revision, the revision below it or "base") for every migration, oldest first."""
+    scripts = reversed(list(migrations.script_directory().walk_revisions()))
+    return [(script.revision, str(script.down_revision or "base")) for script in scripts]
+
+
+async def test_every_revision_goes_up_and_down_one_step_at_a_time(fresh: Database) -> None:
+    engine = fresh.engine
+    steps = revisions_oldest_first()
+    assert steps[0][1] == "base"
+    assert steps[-1][0] == migrations.head_revision()
+    for revision, below in steps:
+        before = await schema(fresh)
+        await migrations.upgrade(engine, revision)
+        after = await schema(fresh)
+        assert after != before, f"{revision} changed nothing"
+        await migrations.downgrade(engine, below)
+        assert await schema(fresh) == before, f"downgrading {revision} left changes behind"
+        await migrations.upgrade(engine, revision)
+        assert await migrations.current_revision(engine) == revision
+        assert await schema(fresh) == after
+    for revision, below in reversed(steps):
+        assert await migrations.current_revision(engine) == revision
+        await migrations.downgrade(engine, "-1")
+        assert await migrations.current_revision(engine) == (None if below == "base" else below)
+
+
+async def test_models_match_the_migrated_schema(fresh: Database) -> None:
+    await migrations.upgrade(fresh.engine)
+    assert await migrations.is_at_head(fresh.engine)
+    assert await migrations.pending_model_changes(fresh.engine) == []
+
+
+async def test_downgrade_to_base_leaves_only_the_version_table(fresh: Database) -> None:
+    await migrations.upgrade(fresh.engine)
+    await migrations.downgrade(fresh.engine, "base")
+    assert await table_names(fresh) == ["alembic_version"]
+    assert await migrations.current_revision(fresh.engine) is None
+
+
+async def test_alembic_command_line_and_the_service_reach_the_same_revision(
+    fresh: Database,
+) -> None:
+    alembic = Path(sys.executable).with_name("alembic")
+    environment = {**os.environ, "DATABASE_URL": fresh.url}
+    process = await asyncio.create_subprocess_exec(
+        str(alembic),
+        "upgrade",
+        "head",
+        cwd=ROOT,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _out, errors = await process.communicate()
+    assert process.returncode == 0, errors.decode()
+    by_command_line = (await migrations.current_revision(fresh.engine), await schema(fresh))
+    await migrations.downgrade(fresh.engine, "base")
+    await migrations.upgrade(fresh.engine)
+    by_service = (await migrations.current_revision(fresh.engine), await schema(fresh))
+    assert by_command_line == by_service
+    assert by_service[0] == migrations.head_revision()
+
+
+async def test_unknown_revision_is_invalid_input_and_changes_nothing(fresh: Database) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        await migrations.upgrade(fresh.engine, "nope")
+    assert caught.value.message.endswith(".")
+    assert "\n" not in caught.value.message
+    assert await migrations.current_revision(fresh.engine) is None
+
+
+async def test_history_marks_applied_revisions_newest_first(fresh: Database) -> None:
+    (first, _base), *_newer = revisions_oldest_first()
+    await migrations.upgrade(fresh.engine, first)
+    listed = await migrations.history(fresh.engine)
+    assert [r.revision for r in listed] == [r for r, _ in reversed(revisions_oldest_first())]
+    applied = {r.revision: r.is_applied for r in listed}
+    assert applied == {r: r == first for r, _ in revisions_oldest_first()}
+    assert [r.revision for r in listed if r.is_head] == [migrations.head_revision()]
+
+
+async def test_stamp_records_a_revision_without_running_it(fresh: Database) -> None:
+    await migrations.stamp(fresh.engine, "head")
+    assert await migrations.current_revision(fresh.engine) == migrations.head_revision()
+    assert await table_names(fresh) == ["alembic_version"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite+aiosqlite:///offline.db", "CREATE TABLE users"),
+        ("postgresql+asyncpg://u@h/db", "CREATE EXTENSION IF NOT EXISTS pg_trgm"),
+    ],
+)
+def test_offline_sql_prints_the_dialect_specific_migration(url: str, expected: str) -> None:
+    sql = migrations.offline_sql("upgrade", "head", url)
+    assert expected in sql
+    assert "DROP TABLE users" in migrations.offline_sql("downgrade", "base", url)
+
+
+def _tables(url: str) -> list[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return sorted(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_env_accepts_a_sync_engine_or_connection(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    engine = create_engine(url)
+    try:
+        config = migrations.alembic_config()
+        config.attributes["connection"] = engine
+        command.upgrade(config, "head")
+        assert "users" in _tables(url)
+        with engine.begin() as connection:
+            config = migrations.alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+    finally:
+        engine.dispose()
+    assert _tables(url) == ["alembic_version"]
