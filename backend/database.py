@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -113,7 +114,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_pre_ping", False)
     return create_async_engine(parsed, **kwargs)
 
@@ -127,9 +128,7 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Same pool, no transaction: a single-statement read then costs one round trip
         # instead of BEGIN + query + ROLLBACK (the hot path of every authenticated request).
-        self.read_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def dialect(self) -> str:
@@ -145,10 +144,10 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def read_session(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads that need no transaction (each statement stands alone)."""
-        async with self.read_sessionmaker() as session:
-            yield session
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for single-statement reads: no transaction, no ORM session."""
+        async with self.autocommit_engine.connect() as connection:
+            yield connection
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
+from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
@@ -36,6 +39,10 @@ from console.widgets.status_bar import BackendStatus, StatusBar
 
 if TYPE_CHECKING:
     from backend.server import EmbeddedServer
+
+
+# A screen restarted after a crash is not restarted again within this time.
+RESTART_GRACE_SECONDS = 10
 
 
 class BackendConsoleApp(App[None]):
@@ -88,6 +95,7 @@ class BackendConsoleApp(App[None]):
         self.unexpected_errors: list[BaseException] = []
         self._server: EmbeddedServer | None = None
         self._closed = False
+        self._restarted: set[str] = set()
 
     # --- start-up --------------------------------------------------------------------
 
@@ -109,7 +117,9 @@ class BackendConsoleApp(App[None]):
             if self.server_address is not None:
                 self._server = await start_server(self.context, self.server_address)
                 self.post_message(self.ServerStarted(self._server.url))
-            self.post_message(self.SchemaChecked(await schema))
+            checked = await schema
+            self.context.schema_checked.set()
+            self.post_message(self.SchemaChecked(checked))
         except StartupError as error:
             self.post_message(self.StartupFailed(str(error)))
         finally:
@@ -196,15 +206,46 @@ class BackendConsoleApp(App[None]):
         # Leaving by any other road (ctrl+c, a fatal error) still closes the backend.
         await self.close_backend()
 
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Run an action; a bug in it becomes an error notice, not a dead console."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:
+            self.unexpected_errors.append(error)
+            notify_error(self, error)
+            return True
+
     def _handle_exception(self, error: Exception) -> None:
         # Textual closes the app on any unhandled exception. Once running, the console
-        # reports the bug as a notice and stays up: the other screens still work.
+        # reports the bug as a notice and stays up.
         if not self.is_running or self._exit:
             super()._handle_exception(error)
             return
         cause = error.error if isinstance(error, WorkerFailed) else error
         self.unexpected_errors.append(cause)
         notify_error(self, cause)
+        if not isinstance(error, WorkerFailed):
+            # A handler that raised has stopped its widget's message loop: that screen
+            # no longer answers, so it is rebuilt from scratch.
+            self.call_later(self._restart_area, self.current_mode)
+
+    async def _restart_area(self, mode: str) -> None:
+        area = next((area for area in AREAS if area.mode == mode), None)
+        if area is None or self._exit or mode in self._restarted:
+            return  # a screen that fails again right away is left as it is
+        self._restarted.add(mode)
+        self.set_timer(RESTART_GRACE_SECONDS, lambda: self._restarted.discard(mode))
+        elsewhere = next(other.mode for other in AREAS if other.mode != mode)
+        await self.switch_mode(elsewhere)
+        await self.remove_mode(mode)
+        self.add_mode(mode, area.build)
+        await self.switch_mode(mode)
+        self.notify(f"The {area.title} screen was restarted after that error.")
 
 
 def run_console(

@@ -52,12 +52,16 @@ class ConsoleCommands(Provider):
 
 
 def _binding_commands(screen: Screen[Any]) -> Iterator[PaletteCommand]:
-    """A command per described key binding that is active and enabled on `screen`."""
+    """A command per described key binding of `screen` or the app, active and enabled.
+
+    Bindings of the focused widget itself (a table's cursor keys) are not actions.
+    """
     seen: set[str] = set()
     for active in screen.active_bindings.values():
         binding = active.binding
         if (
-            not active.enabled
+            active.node not in (screen, screen.app)
+            or not active.enabled
             or not binding.description
             or binding.action in seen
             or binding.action.startswith(("switch_mode", "command_palette"))

@@ -6,6 +6,7 @@ never build sessions or engines of their own and never import the API's routers.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ class ConsoleContext:
     clock: Callable[[], dt.datetime] = field(default=utcnow)
     # The zone dates are shown in; None means the machine's local zone.
     display_timezone: dt.tzinfo | None = None
+    # Set once the app has checked (and, for the embedded default, migrated) the schema:
+    # screens wait for it before their first query.
+    schema_checked: asyncio.Event = field(default_factory=asyncio.Event)
     # A token the Tokens screen handed to the route probe ("use in route probe").
     probe_token: str | None = None
 

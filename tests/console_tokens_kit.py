@@ -63,12 +63,17 @@ def console_app(
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let every worker finish and every message it posted be handled."""
+    """Let every worker finish and every message it posted be handled; no bug reported.
+
+    The console turns unexpected exceptions into notices and stays up, so a test must
+    look for them: any would be a bug.
+    """
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    assert getattr(pilot.app, "unexpected_errors", []) == []
 
 
 def stop_cursor_blink(pilot: Pilot[Any]) -> None:

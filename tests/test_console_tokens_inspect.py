@@ -23,6 +23,7 @@ from backend.models import Role
 from backend.services.policy import AuthPolicy
 from console.app import BackendConsoleApp
 from console.widgets.tokens.inspect_pane import InspectPane
+from console.widgets.user_table import UserTable
 
 SIZE = (130, 45)
 
@@ -92,8 +93,8 @@ async def test_tampered_token_is_decoded_but_marked_unverified(
         assert text_of(app, "#inspect-verdict").startswith("✘ BAD SIGNATURE")
         assert lane_text(app, "structure").startswith("✔ pass")
         assert lane_text(app, "signature").startswith("✘ fail")
-        for panel in ("#inspect-header", "#inspect-payload"):
-            assert app.screen.query_one(panel).border_title.endswith("UNVERIFIED")
+        assert app.screen.query_one("#inspect-header").border_title == "Header · UNVERIFIED"
+        assert app.screen.query_one("#inspect-payload").border_title == "Payload · UNVERIFIED"
         assert '"role": "admin"' in text_of(app, "#inspect-payload")
         assert text_of(app, "#owner-text").endswith("unverified sub claim")
 
@@ -224,3 +225,22 @@ async def test_slash_focuses_the_token_field_and_escape_leaves_it(
         assert app.focused is app.screen.query_one("#inspect-token", Input)
         await pilot.press("escape")
         assert isinstance(app.focused, Tabs)
+
+
+async def test_open_in_users_finds_the_tokens_user_there(
+    settings: Settings, db: Database, policy: AuthPolicy, make_user: UserFactory
+) -> None:
+    alice = await make_user(Role.USER, email="alice@example.com")
+    await make_user(Role.USER, email="bob@example.com")
+    app = console_app(settings, database=db, clock=ManualClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await inspect(app, pilot, fixed_token(policy.signing_key, alice.id))
+        await pilot.click("#owner-open")
+        await settle(pilot)
+
+        assert app.current_mode == "users"
+        assert app.screen.query_one("#search", Input).value == "alice@example.com"
+        table = app.screen.query_one(UserTable)
+        assert table.row_count == 1
+        assert table.selected is not None
+        assert table.selected.id == alice.id

@@ -20,8 +20,9 @@ from backend.services.audit import AuditFilter, list_events
 from backend.services.jwt_codec import encode_token
 from backend.services.policy import AuthPolicy
 from console.app import BackendConsoleApp
-from console.screens.tokens import TokensScreen
 from console.screens.dialogs import ConfirmDialog
+from console.screens.help import HelpDialog
+from console.screens.tokens import TokensScreen
 
 SIZE = (130, 45)
 
@@ -63,6 +64,9 @@ async def test_delete_revokes_the_inspected_token_after_confirming(
 
         await pilot.press("delete")
         assert isinstance(app.screen, ConfirmDialog)
+        question = app.screen.question
+        assert question.startswith("Revoke token jti-to-revoke of alice@example.com · exp ")
+        assert question.endswith("UTC? It stops working at once, on every server.")
         await pilot.click("#confirm")
         await settle(pilot)
 
@@ -194,6 +198,12 @@ async def test_read_only_console_binds_no_revoking(
         await pilot.press("delete", "f")
         await settle(pilot)
         assert app.screen is screen
+
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpDialog)
+        keys = {item.description for item in app.screen.keys if not item.everywhere}
+        assert {"Search", "New token", "Inspect", "Revoked"} <= keys
+        assert not {"Revoke", "Force logout"} & keys
 
     assert await session.get(RevokedToken, "jti-ro") is None
     await session.refresh(alice)

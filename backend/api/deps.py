@@ -20,17 +20,20 @@ from backend.services.tokens import AuthenticatedUser
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False)
 
 
-def get_database(request: Request) -> Database:
+# Dependencies are `async def` even when they do not await: FastAPI runs a plain
+# `def` dependency in a worker thread, which costs more than the whole lookup.
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_database(request).session() as session:
+    database: Database = request.app.state.database
+    async with database.session() as session:
         yield session
 
 
-def get_policy(request: Request) -> AuthPolicy:
+async def get_policy(request: Request) -> AuthPolicy:
     policy: AuthPolicy = request.app.state.policy
     return policy
 
@@ -47,14 +50,14 @@ async def get_current_user(
 ) -> AuthenticatedUser:
     if not token:
         raise NotAuthenticated("Not signed in: send an Authorization: Bearer token.")
-    async with database.read_session() as session:
-        return await tokens.authenticate_token(session, policy, token)
+    async with database.read_connection() as connection:
+        return await tokens.authenticate_token(connection, policy, token)
 
 
 CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
 
 
-def get_actor(current: CurrentUser) -> Actor:
+async def get_actor(current: CurrentUser) -> Actor:
     return Actor.api_user(current.user.id, current.user.role)
 
 

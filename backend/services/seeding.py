@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.database import Base, Database, utcnow
@@ -173,27 +173,44 @@ async def seed_users(
     hasher = hasher or PasswordHasher()
     unusable_hash = await hasher.hash(secrets.token_urlsafe(32))
     fake = FakeUsers(secrets.token_hex(4), unusable_hash, utcnow())
-    inserted = 0
     async with database.session() as session:
         record_event(session, actor, SEED_ACTION, "", {"count": count, "run": fake.run_tag})
         await session.flush()
-        # The next batch is generated in a thread while the database stores this one.
-        upcoming: asyncio.Task[list[Row]] | None = _generate(fake, 0, min(batch_size, count))
-        try:
-            while upcoming is not None:
-                rows = await upcoming
-                start = inserted + len(rows)
-                upcoming = None
-                if start < count:
-                    upcoming = _generate(fake, start, min(batch_size, count - start))
-                await _insert_rows(session, rows)
-                await session.commit()
-                inserted = start
-                if progress is not None:
-                    progress(inserted)
-        finally:
-            if upcoming is not None:
-                upcoming.cancel()
+        inserted = await _insert_batches(session, fake, count, batch_size, progress)
+        if database.dialect == "postgresql":
+            # Fresh statistics now rather than whenever autovacuum comes by: the planner
+            # and the user listing's row estimate both read them.
+            await session.execute(text(f"ANALYZE {User.__tablename__}"))
+            await session.commit()
+    return inserted
+
+
+async def _insert_batches(
+    session: AsyncSession,
+    fake: FakeUsers,
+    count: int,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Insert and commit batch after batch; the next one is generated in a thread
+    while the database stores the current one."""
+    inserted = 0
+    upcoming: asyncio.Task[list[Row]] | None = _generate(fake, 0, min(batch_size, count))
+    try:
+        while upcoming is not None:
+            rows = await upcoming
+            done = inserted + len(rows)
+            upcoming = (
+                _generate(fake, done, min(batch_size, count - done)) if done < count else None
+            )
+            await _insert_rows(session, rows)
+            await session.commit()
+            inserted = done
+            if progress is not None:
+                progress(inserted)
+    finally:
+        if upcoming is not None:
+            upcoming.cancel()
     return inserted
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -15,6 +16,7 @@ from console.cli.state import CliState, open_database, run, state_of
 
 if TYPE_CHECKING:
     from backend.schemas.user import UserCreate, UserPage, UserRead
+    from backend.services.passwords import PasswordHasher
 
 app = typer.Typer(help="Create, list and seed user accounts.", no_args_is_help=True)
 
@@ -76,13 +78,18 @@ def _read_password(from_stdin: bool) -> str:
 async def _create(state: CliState, data: UserCreate) -> UserRead:
     from backend.schemas.user import UserRead
     from backend.services.actor import Actor
-    from backend.services.policy import AuthPolicy
     from backend.services.users import create_user
 
-    policy = AuthPolicy.from_settings(state.settings)
     async with open_database(state.settings) as database, database.session() as session:
-        user = await create_user(session, Actor.cli(), data, policy.hasher)
+        user = await create_user(session, Actor.cli(), data, _hasher(state))
         return UserRead.model_validate(user)
+
+
+def _hasher(state: CliState) -> PasswordHasher:
+    # Hashing needs only the bcrypt cost, not the signing key AuthPolicy would insist on.
+    from backend.services.passwords import PasswordHasher
+
+    return PasswordHasher(state.settings.bcrypt_rounds)
 
 
 @app.command("list")
@@ -166,7 +173,7 @@ def _status(user: UserRead) -> str:
     return "active" if user.is_active else "inactive"
 
 
-def _day(moment: Any) -> str:
+def _day(moment: dt.datetime | None) -> str:
     return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
 
 
@@ -198,11 +205,9 @@ def seed(
 
 async def _seed(state: CliState, count: int, progress: Callable[[int], None]) -> int:
     from backend.services.actor import Actor
-    from backend.services.policy import AuthPolicy
     from backend.services.seeding import seed_users
 
-    hasher = AuthPolicy.from_settings(state.settings).hasher
     async with open_database(state.settings) as database:
         return await seed_users(
-            database, count, progress=progress, actor=Actor.cli(), hasher=hasher
+            database, count, progress=progress, actor=Actor.cli(), hasher=_hasher(state)
         )

@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, TabbedContent, TabPane, Tabs
 from backend.schemas.user import UserRead
 from backend.services.tokens import IssuedToken
 from console.screens.base import ConsoleScreen
-from console.widgets.tokens.formatting import local_date, safe_line
+from console.widgets.tokens.formatting import safe_line
 from console.widgets.tokens.inspect_pane import InspectPane
 from console.widgets.tokens.issue_pane import IssuePane
 from console.widgets.tokens.issued_token import IssuedTokenView
@@ -71,8 +71,8 @@ class TokensScreen(ConsoleScreen):
 
     def on_issue_pane_issued(self, event: IssuePane.Issued) -> None:
         issued, email = event.issued, event.email
-        until = local_date(issued.expires_at.timestamp(), self.context.display_timezone)
-        label = f"{safe_line(email, limit=24)} · until {until[11:16]}"
+        until = self.context.local_time(issued.expires_at).strftime("%H:%M")
+        label = f"{safe_line(email, limit=24)} · until {until}"
         self.query_one(InspectPane).add_recent(label, issued.token)
         self.refresh_bindings()
 
@@ -100,13 +100,14 @@ class TokensScreen(ConsoleScreen):
     def on_revoke_pane_changed(self, event: RevokePane.Changed) -> None:
         self.query_one(InspectPane).recheck()
 
-    def on_token_owner_open_user(self, event: TokenOwner.OpenUser) -> None:
-        self.open_user(event.user)
+    async def on_token_owner_open_user(self, event: TokenOwner.OpenUser) -> None:
+        await self.open_user(event.user)
 
-    def open_user(self, user: UserRead) -> None:
-        """Show `user` on the Users screen."""
-        self.app.switch_mode("users")
-        self.app.notify(f"Showing {safe_line(user.email)} on the Users screen.")
+    async def open_user(self, user: UserRead) -> None:
+        """Switch to the Users screen, searching for `user`'s email."""
+        await self.app.switch_mode("users")
+        # The Users screen searches as its search field changes, as when typed into.
+        self.app.screen.query_one("#search", Input).value = user.email
 
     # --- actions -------------------------------------------------------------------
 

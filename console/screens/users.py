@@ -135,6 +135,7 @@ class UsersScreen(UserActions):
         if request.delay:
             await asyncio.sleep(request.delay)
         context = self.context
+        await context.schema_checked.wait()
         async with context.database.session() as session:
             rows = await page_user_rows(
                 session,
@@ -166,6 +167,7 @@ class UsersScreen(UserActions):
 
     @work(exclusive=True, group="users-count", exit_on_error=False)
     async def count_matches(self, query: UserQuery) -> None:
+        await self.context.schema_checked.wait()
         async with self.context.database.session() as session:
             total, estimated = await count_users(session, query, self.context.clock())
         if not estimated:

@@ -165,6 +165,10 @@ class InspectPane(ReportsWorkerErrors, Vertical):
 
     def on_inspect_pane_inspected(self, event: Inspected) -> None:
         # Not stopped: the screen hands the inspection on to the Revoke pane.
+        shown_token = self.query_one("#inspect-token", Input).value
+        if event.inspection is not None and event.inspection.token != shown_token:
+            event.stop()  # a verdict on a token that was edited away meanwhile
+            return
         self.inspection = event.inspection
         if event.inspection is None:
             self._clear()
@@ -175,7 +179,7 @@ class InspectPane(ReportsWorkerErrors, Vertical):
         check, verified = inspection.check, inspection.signature_verified
         self.query_one(VerdictBanner).show(check)
         self.query_one(VerdictLanes).show(check)
-        self.query_one(TimeClaims).show(check.payload, self._now())
+        self.query_one(TimeClaims).show(check.payload, check.checked_at)
         self.query_one(TokenOwner).show(check.payload, inspection.owner, verified)
         self.query_one(TokenWarnings).show(check.warnings)
         self.query_one("#inspect-header", JsonPanel).show(check.header, verified=verified)

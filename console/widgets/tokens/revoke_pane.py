@@ -85,15 +85,7 @@ class RevokePane(ReportsWorkerErrors, Vertical):
             return Content.styled(
                 "Inspect a token first: it is the one revoked here.", "$text-muted"
             )
-        payload = self.target.check.payload or {}
-        owner = self.target.owner
-        jti = safe_line(payload.get("jti", "—"), limit=40)
-        who = "an unknown user" if owner is None else safe_line(owner.email)
-        exp = payload.get("exp")
-        until = "—" if exp is None or numeric_date_problem(exp) else local_date(exp, self._tz)
-        return Content.assemble(
-            "Inspected token ", (jti, "bold"), " of ", (who, "bold"), f" · valid until {until}"
-        )
+        return Content.assemble("Inspected ", _describe_token(self.target, self._tz))
 
     # --- revoking ------------------------------------------------------------------
 
@@ -112,10 +104,8 @@ class RevokePane(ReportsWorkerErrors, Vertical):
         target = self.target
         if target is None or self._read_only:
             return
-        question = (
-            "Revoke the inspected token? It stops working at once on every server "
-            "and stays revoked until it expires."
-        )
+        token = _describe_token(target, self._tz).plain
+        question = f"Revoke {token}? It stops working at once, on every server."
 
         def confirmed(answer: bool | None) -> None:
             if answer:
@@ -180,3 +170,14 @@ class RevokePane(ReportsWorkerErrors, Vertical):
     def on_revoke_pane_revoked_list_loaded(self, event: RevokedListLoaded) -> None:
         event.stop()
         self.query_one(RevokedTable).show(event.revoked)
+
+
+def _describe_token(inspection: Inspection, tz: tzinfo | None) -> Content:
+    """ "token <jti> of <email> · exp <date>", every part safe to show."""
+    payload = inspection.check.payload or {}
+    owner = inspection.owner
+    jti = safe_line(payload.get("jti", "—"), limit=40)
+    who = "an unknown user" if owner is None else safe_line(owner.email)
+    exp = payload.get("exp")
+    until = "—" if exp is None or numeric_date_problem(exp) else local_date(exp, tz)
+    return Content.assemble("token ", (jti, "bold"), " of ", (who, "bold"), f" · exp {until}")

@@ -1,0 +1,97 @@
+"""What the console shell and Users screen tests share: a pinned clock, the app, waiting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from rich.console import Console
+from textual.app import App
+from textual.content import Content
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from backend.config import Settings
+from backend.database import Database
+from backend.services.actor import Actor
+from backend.services.policy import AuthPolicy
+from console.app import BackendConsoleApp
+from console.context import ConsoleContext
+
+# Every console test sees this moment as "now", in UTC.
+FIXED_NOW = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.UTC)
+TESTER = Actor.console("tester")
+
+
+def console_context(
+    settings: Settings,
+    database: Database,
+    *,
+    actor: Actor = TESTER,
+    read_only: bool = False,
+) -> ConsoleContext:
+    return ConsoleContext(
+        settings=settings,
+        database=database,
+        policy=AuthPolicy.from_settings(settings),
+        actor=actor,
+        read_only=read_only,
+        clock=lambda: FIXED_NOW,
+        display_timezone=dt.UTC,
+    )
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let every worker finish and the screen catch up with the messages they posted."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+@asynccontextmanager
+async def running_console(
+    context: ConsoleContext, *, size: tuple[int, int] = (110, 40)
+) -> AsyncIterator[tuple[Pilot[None], BackendConsoleApp]]:
+    """The console on the Users screen, with no embedded server; fails on swallowed bugs."""
+    app = BackendConsoleApp(context, server=None)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield pilot, app
+        assert app.unexpected_errors == []
+
+
+def notices(app: App[Any], severity: str | None = None) -> list[str]:
+    """The notifications shown so far (optionally of one severity)."""
+    return [
+        notice.message
+        for notice in app._notifications
+        if severity is None or notice.severity == severity
+    ]
+
+
+def text_of(app: App[Any], selector: str) -> str:
+    """The plain text a Static (or Label) shows."""
+    content = app.screen.query_one(selector, Static).content
+    if isinstance(content, Content):
+        return content.plain
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(content, end="")
+    return console.export_text().rstrip()
+
+
+def freeze_cursors(pilot: Pilot[Any]) -> None:
+    """Screenshots must not depend on when a cursor blinked."""
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+
+
+async def fill(pilot: Pilot[Any], selector: str, value: str) -> None:
+    """Put `value` in the input `selector` of the current screen."""
+    field = pilot.app.screen.query_one(selector, Input)
+    field.value = value
+    await pilot.pause()

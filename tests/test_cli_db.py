@@ -1,0 +1,103 @@
+"""`backend-console db ...`: migrations from the command line, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from test_cli import (
+    UNREACHABLE_POSTGRES,
+    default_cli,
+    fresh_cli,
+    migrated_cli,
+    postgresql_cli,
+)
+
+from backend.database import Database
+from backend.services import migrations
+
+HEAD = migrations.head_revision()
+
+
+def test_upgrade_history_stamp_and_current(tmp_path: Path) -> None:
+    cli = fresh_cli(tmp_path)
+    upgraded = cli("db", "upgrade").assert_ok()
+    assert upgraded.stdout.strip().endswith(f"from base to {HEAD}.")
+    again = cli("db", "upgrade").assert_ok()
+    assert again.stdout == ""
+    assert "nothing changed" in again.stderr
+
+    history = cli("db", "history", "--json").assert_ok().json()
+    assert [revision["is_head"] for revision in history] == [True] + [False] * (len(history) - 1)
+    assert history[0]["revision"] == HEAD
+    assert all(revision["is_applied"] for revision in history)
+    assert history[-1]["down_revision"] is None
+
+    oldest = history[-1]["revision"]
+    stamped = cli("db", "stamp", oldest).assert_ok()
+    assert stamped.stdout.strip().endswith(f"from {HEAD} to {oldest}.")
+    current = cli("db", "current").assert_ok().stdout
+    assert current.strip() == f"{oldest} (head is {HEAD}; run `backend-console db upgrade`)"
+
+
+async def test_check_lists_model_differences_and_fails_behind_head(tmp_path: Path) -> None:
+    cli = await migrated_cli(tmp_path)
+    path = make_url(cli.database_url).database
+    assert path is not None
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP INDEX ix_users_role_email")
+    differing = cli("db", "check")
+    assert differing.code == 1
+    assert "ix_users_role_email" in differing.stdout
+    assert differing.stderr == (
+        "Error: The models differ from the schema in 1 way(s); add a migration.\n"
+    )
+
+    database = Database(cli.database_url)
+    try:
+        await migrations.stamp(database.engine, "base")
+    finally:
+        await database.dispose()
+    behind = cli("db", "check", "--json")
+    assert behind.code == 1
+    assert behind.json()["is_head"] is False
+    assert "not at head" in behind.stderr
+
+
+def test_sql_prints_the_migration_without_connecting(tmp_path: Path) -> None:
+    # Port 1 refuses connections: any attempt to connect would fail the command.
+    offline = default_cli(tmp_path).with_env(DATABASE_URL=UNREACHABLE_POSTGRES)
+    upgrade = offline("db", "upgrade", "--sql").assert_ok().stdout
+    assert upgrade.startswith("BEGIN;")
+    assert "CREATE TABLE users" in upgrade
+
+
+async def test_unknown_revision_is_one_sentence(tmp_path: Path) -> None:
+    cli = await migrated_cli(tmp_path)
+    cli("db", "upgrade", "nope").assert_error("'nope'")
+
+
+async def test_failed_migration_is_one_sentence_and_changes_nothing(tmp_path: Path) -> None:
+    cli = await migrated_cli(tmp_path)
+    database = Database(cli.database_url)
+    try:
+        # Claim an empty schema over real tables: upgrading then collides with them.
+        await migrations.stamp(database.engine, "base")
+        cli("db", "upgrade").assert_error("refused", "already exists")
+        assert await migrations.current_revision(database.engine) is None
+    finally:
+        await database.dispose()
+
+
+async def test_postgres_upgrade_check_and_downgrade(tmp_path: Path, postgresql_url: str) -> None:
+    async with postgresql_cli(tmp_path, postgresql_url) as cli:
+        cli("db", "upgrade").assert_ok()
+        check = cli("db", "check").assert_ok().stdout
+        assert check.strip() == f"The database is at head {HEAD} and matches the models."
+        cli("db", "downgrade", "base").assert_ok()
+        database = Database(cli.database_url)
+        try:
+            assert await migrations.current_revision(database.engine) is None
+        finally:
+            await database.dispose()
