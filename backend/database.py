@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -52,6 +51,13 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # asyncpg already returns timestamptz as aware UTC datetimes: skipping the
+        # per-value call matters when a list view reads thousands of them.
+        if dialect.driver == "asyncpg":
+            return None
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> Any:
         if value is None:
@@ -126,9 +132,6 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        # Same pool, no transaction: a single-statement read then costs one round trip
-        # instead of BEGIN + query + ROLLBACK (the hot path of every authenticated request).
-        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def dialect(self) -> str:
@@ -142,12 +145,6 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessionmaker() as session:
             yield session
-
-    @asynccontextmanager
-    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for single-statement reads: no transaction, no ORM session."""
-        async with self.autocommit_engine.connect() as connection:
-            yield connection
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -85,9 +86,18 @@ async def prepare(url: str) -> str:
     return issued.token
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def running(command: list[str], env: dict[str, str], health_url: str) -> Iterator[None]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def running(command: list[str], env: dict[str, str], health_url: str) -> Iterator[int]:
+    # The access log goes to stderr: a pipe nobody reads would fill up and stall the server.
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -98,7 +108,7 @@ def running(command: list[str], env: dict[str, str], health_url: str) -> Iterato
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"server did not start: {command}")
-        yield
+        yield process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -106,7 +116,7 @@ def running(command: list[str], env: dict[str, str], health_url: str) -> Iterato
 
 def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> tuple[float, int]:
     """(requests per second, non-2xx/3xx responses + socket errors)."""
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -118,8 +128,20 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> tu
     return rps, errors
 
 
-def report(label: str, rps: float, errors: int) -> None:
-    print(f"{label:<50} {rps:8.0f} req/s, {errors} errors")
+def measure(
+    command: list[str], env: dict[str, str], url: str, headers: dict[str, str], args: Any
+) -> tuple[float, int, float]:
+    """Start a server, warm it up, load it: (req/s, errors, server CPU ms per request)."""
+    with running(command, env, url) as pid:
+        wrk(url, 2, args.connections, headers)
+        cpu_before = cpu_seconds(pid)
+        rps, errors = wrk(url, args.seconds, args.connections, headers)
+        cpu = cpu_seconds(pid) - cpu_before
+    return rps, errors, cpu * 1000 / max(1.0, rps * args.seconds)
+
+
+def report(label: str, rps: float, errors: int, cpu_ms: float) -> None:
+    print(f"{label:<50} {rps:8.0f} req/s  {cpu_ms:6.3f} ms CPU/request  {errors} errors")
 
 
 def main() -> None:
@@ -134,40 +156,18 @@ def main() -> None:
         token = asyncio.run(prepare(url))
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY}
         api_port, bare_port = free_port(), free_port()
-        serve = [
-            str(BIN_DIR / "backend-console"),
-            "serve",
-            "--port",
-            str(api_port),
-            "--workers",
-            "1",
-        ]
-        with running(serve, env, f"http://127.0.0.1:{api_port}/health"):
-            me = f"http://127.0.0.1:{api_port}/api/users/me"
-            wrk(me, 2, args.connections, {"Authorization": f"Bearer {token}"})  # warm-up
-            api_rps, api_errors = wrk(
-                me, args.seconds, args.connections, {"Authorization": f"Bearer {token}"}
-            )
-        bare = [
-            str(BIN_DIR / "uvicorn"),
-            "bare_app:app",
-            "--app-dir",
-            str(BENCH_DIR),
-            "--port",
-            str(bare_port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ]
-        with running(bare, env, f"http://127.0.0.1:{bare_port}/bare"):
-            bare_url = f"http://127.0.0.1:{bare_port}/bare"
-            wrk(bare_url, 2, args.connections, {})
-            bare_rps, bare_errors = wrk(bare_url, args.seconds, args.connections, {})
+        serve = [str(BIN_DIR / "backend-console"), "serve", "--port", str(api_port)]
+        serve += ["--workers", "1"]
+        me = f"http://127.0.0.1:{api_port}/api/users/me"
+        api = measure(serve, env, me, {"Authorization": f"Bearer {token}"}, args)
+        bare = [str(BIN_DIR / "uvicorn"), "bare_app:app", "--app-dir", str(BENCH_DIR)]
+        bare += ["--port", str(bare_port), "--no-access-log", "--log-level", "warning"]
+        baseline = measure(bare, env, f"http://127.0.0.1:{bare_port}/bare", {}, args)
     finally:
         asyncio.run(drop_database(url))
-    report("GET /api/users/me (serve, 1 worker, PostgreSQL)", api_rps, api_errors)
-    report("GET /bare (FastAPI, no database)", bare_rps, bare_errors)
-    print(f"ratio /me : bare = {api_rps / bare_rps:.2f}")
+    report("GET /api/users/me (serve, 1 worker, PostgreSQL)", *api)
+    report("GET /bare (FastAPI, no database)", *baseline)
+    print(f"ratio /me : bare = {api[0] / baseline[0]:.2f} (throughput)")
 
 
 if __name__ == "__main__":

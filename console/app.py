@@ -8,6 +8,7 @@ the console's database engine. `q` stops the server and closes the connections.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
@@ -130,6 +131,9 @@ class BackendConsoleApp(App[None]):
         self._update_status(api=f"API {event.url.removeprefix('http://')}", api_ok=True)
 
     def on_backend_console_app_schema_checked(self, event: SchemaChecked) -> None:
+        # Start-up's objects (modules, the app, the API) live as long as the console:
+        # frozen, the collector stops rescanning them, which took 100-200 ms pauses.
+        gc.freeze()
         state = event.state
         if state.at_head:
             self._update_status(schema="schema at head", schema_ok=True)
@@ -182,7 +186,7 @@ class BackendConsoleApp(App[None]):
         """Show the keys of the current screen."""
         if isinstance(self.screen, HelpDialog):
             return
-        keys = collect_key_help(self.screen.active_bindings, self)
+        keys = collect_key_help(self.screen.active_bindings, self.screen, self)
         title = getattr(self.screen, "area_title", None) or self.current_mode.title()
         self.push_screen(HelpDialog(title, keys))
 

@@ -26,7 +26,7 @@ from backend.models import Role
 from console.app import BackendConsoleApp, run_console
 from console.commands import ConsoleCommands
 from console.context import ConsoleContext
-from console.screens.help import HelpDialog
+from console.screens.help import HelpDialog, KeyGroup
 from console.screens.placeholder import PlaceholderScreen
 from console.screens.users import UsersScreen
 from console.startup import ServerAddress
@@ -81,11 +81,13 @@ async def test_help_lists_the_keys_of_the_screen_and_of_the_app(
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, HelpDialog)
-        described = {item.description: item.everywhere for item in dialog.keys}
-        assert described["New"] is False
-        assert described["Export"] is False
-        assert described["Quit"] is True
-        assert described["Tokens"] is True
+        described = {item.description: item.group for item in dialog.keys}
+        assert described["New"] is KeyGroup.SCREEN
+        assert described["Export"] is KeyGroup.SCREEN
+        assert described["Quit"] is KeyGroup.EVERYWHERE
+        assert described["Tokens"] is KeyGroup.EVERYWHERE
+        assert described["Cursor down"] is KeyGroup.MOVING
+        assert [item.group for item in dialog.keys] == sorted(item.group for item in dialog.keys)
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, UsersScreen)

@@ -12,9 +12,10 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, or_, select
+from sqlalchemy import Dialect, Select, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from backend.database import utcnow
@@ -262,6 +263,30 @@ def _token_subject_statement() -> Select[Any]:
 TOKEN_SUBJECT = _token_subject_statement()
 
 
+@lru_cache(maxsize=4)
+def _driver_sql(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    """TOKEN_SUBJECT compiled for asyncpg: the SQL text and the order of its parameters."""
+    compiled = TOKEN_SUBJECT.compile(dialect=dialect)
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+async def _fetch_token_subject(
+    connection: AsyncConnection, user_id: int, jti: str
+) -> Mapping[str, Any] | None:
+    params = {"user_id": user_id, "jti": jti}
+    if connection.dialect.driver == "asyncpg":
+        # The same statement, compiled once, sent straight through the pooled driver
+        # connection: SQLAlchemy's per-execution work cost more CPU than the query
+        # itself on this path (bench/bench_api.py). asyncpg returns timestamptz aware.
+        sql, order = _driver_sql(connection.dialect)
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None  # a checked-out pool connection always has one
+        record = await driver.fetchrow(sql, *(params[name] for name in order))
+        return None if record is None else dict(record.items())
+    row = (await connection.execute(TOKEN_SUBJECT, params)).one_or_none()
+    return None if row is None else dict(row._mapping)
+
+
 async def _load_token_subject(
     session: AsyncSession | AsyncConnection, claims: TokenClaims
 ) -> tuple[UserRead | None, RevocationInfo | None]:
@@ -270,14 +295,13 @@ async def _load_token_subject(
     if user_id is None:
         return None, None
     connection = await session.connection() if isinstance(session, AsyncSession) else session
-    result = await connection.execute(TOKEN_SUBJECT, {"user_id": user_id, "jti": claims.jti})
-    row = result.one_or_none()
+    row = await _fetch_token_subject(connection, user_id, claims.jti)
     if row is None:
         return None, None
     revocation = None
-    if row.revoked_at is not None:
-        revocation = RevocationInfo(_as_utc(row.revoked_at), row.revoked_by)
-    return UserRead.model_validate(row, from_attributes=True), revocation
+    if row["revoked_at"] is not None:
+        revocation = RevocationInfo(_as_utc(row["revoked_at"]), row["revoked_by"])
+    return UserRead.model_validate(row), revocation
 
 
 def _as_utc(value: dt.datetime) -> dt.datetime:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, bindparam, func, or_
+from sqlalchemy import BindParameter, ColumnElement, String, and_, bindparam, func, or_
 
 from backend.database import UTCDateTime
 from backend.models import Role, User
@@ -96,8 +96,16 @@ class Filters:
         return values
 
 
+def _search_term_parameter(name: str) -> BindParameter[str]:
+    # Rendered into the SQL at execution (still one cached statement): PostgreSQL then
+    # plans each term for what it is. A generic plan for "LIKE $1" cannot know that
+    # 'ma%' is a narrow prefix or that 'zzq' is rare, and picked 50 ms plans for 0.1 ms
+    # queries.
+    return bindparam(name, type_=String(), literal_execute=True)
+
+
 def _search_conditions(plan: SearchPlan) -> list[ColumnElement[bool]]:
-    pattern = bindparam("pattern", type_=String())
+    pattern = _search_term_parameter("pattern")
     if plan is SearchPlan.NONE:
         return []
     if plan is SearchPlan.SUBSTRING:
@@ -111,5 +119,5 @@ def _search_conditions(plan: SearchPlan) -> list[ColumnElement[bool]]:
     if plan is SearchPlan.PREFIX:
         return [prefix]
     # LIKE alone cannot use the email index under a non-C collation; the range can.
-    lower, upper = bindparam("lower", type_=String()), bindparam("upper", type_=String())
+    lower, upper = _search_term_parameter("lower"), _search_term_parameter("upper")
     return [and_(User.email >= lower, User.email < upper, prefix)]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import errno
 import os
 import socket
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -73,10 +74,39 @@ def _check_port_free(host: str, port: int) -> None:
             raise CliError(message) from None
 
 
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus the app's redacted access log in place of uvicorn's own.
+
+    uvicorn's access log prints the raw query string (a token or password passed there
+    would land in the log); backend.access redacts it and adds the request id.
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    # A plain formatter: uvicorn's copies every record to colour its level name, which
+    # costs more than the rest of the line on a hot endpoint.
+    config["formatters"]["backend"] = {"format": "%(levelname)s:     %(message)s"}
+    config["handlers"]["backend"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "backend",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["backend"] = {"handlers": ["backend"], "level": "INFO", "propagate": False}
+    return config
+
+
 def _start_uvicorn(state: CliState, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     if state.database_url is not None:
         # Workers build their own settings from the environment (create_app's factory).
         os.environ["DATABASE_URL"] = state.database_url
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=_log_config(),
+        access_log=False,
+    )

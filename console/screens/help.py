@@ -3,34 +3,56 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
 
-from textual.app import ComposeResult
+from rich.table import Table
+from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding
 from textual.containers import Vertical, VerticalScroll
+from textual.dom import DOMNode
 from textual.widgets import Static
 
 from console.screens.base import ConsoleDialog
+
+
+class KeyGroup(IntEnum):
+    SCREEN = 0
+    EVERYWHERE = 1
+    MOVING = 2  # the focused widget's own keys (cursor, paging)
+
+
+GROUP_TITLES = {
+    KeyGroup.SCREEN: "This screen",
+    KeyGroup.EVERYWHERE: "Everywhere",
+    KeyGroup.MOVING: "Moving around",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class KeyHelp:
     key: str
     description: str
-    everywhere: bool
+    group: KeyGroup
 
 
-def collect_key_help(bindings: dict[str, ActiveBinding], app_node: object) -> list[KeyHelp]:
-    """The enabled bindings with a description, screen keys first."""
-    found = [
-        KeyHelp(
-            key=active.binding.key_display or active.binding.key,
-            description=active.binding.description,
-            everywhere=active.node is app_node,
-        )
-        for active in bindings.values()
-        if active.enabled and active.binding.description
-    ]
-    return sorted(found, key=lambda item: item.everywhere)
+def collect_key_help(
+    bindings: dict[str, ActiveBinding], screen: DOMNode, app: App[Any]
+) -> list[KeyHelp]:
+    """The enabled bindings with a description: the screen's, the app's, then the rest."""
+    found: list[KeyHelp] = []
+    for active in bindings.values():
+        if not (active.enabled and active.binding.description):
+            continue
+        if active.node is screen:
+            group = KeyGroup.SCREEN
+        elif active.node is app:
+            group = KeyGroup.EVERYWHERE
+        else:
+            group = KeyGroup.MOVING
+        key = app.get_key_display(active.binding)
+        found.append(KeyHelp(key, active.binding.description, group))
+    return sorted(found, key=lambda item: item.group)
 
 
 class HelpDialog(ConsoleDialog[None]):
@@ -49,23 +71,21 @@ class HelpDialog(ConsoleDialog[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help-dialog"):
-            yield Static(f"Keys: {self.screen_title}", classes="dialog-title")
+            yield Static(f"Keys: {self.screen_title}", classes="dialog-title", markup=False)
             with VerticalScroll():
-                yield Static(self._render_keys(), markup=False)
+                yield Static(self._key_table())
             yield Static("esc closes · ctrl+p lists every action", classes="dialog-hint")
 
-    def _render_keys(self) -> str:
-        lines: list[str] = []
-        section: bool | None = None
+    def _key_table(self) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(justify="right", style="bold", no_wrap=True)
+        table.add_column()
+        group: KeyGroup | None = None
         for item in self.keys:
-            if item.everywhere is not section:
-                section = item.everywhere
-                if lines:
-                    lines.append("")
-                lines.append("Everywhere" if section else "This screen")
-            lines.append(f"  {_key_name(item.key):>10}  {item.description}")
-        return "\n".join(lines)
-
-
-def _key_name(key: str) -> str:
-    return {"question_mark": "?", "slash": "/", "space": "space"}.get(key, key)
+            if item.group is not group:
+                if group is not None:
+                    table.add_row("", "")
+                group = item.group
+                table.add_row("", f"[b]{GROUP_TITLES[group]}[/b]")
+            table.add_row(item.key, item.description)
+        return table

@@ -98,6 +98,7 @@ class UsersScreen(UserActions):
         self.total: tuple[int, TotalKind] | None = None
         self.marked: dict[int, str] = {}
         self.page_loading = True
+        self._enabled_state = (False, False)  # (a row to act on, marked rows)
 
     def compose_content(self) -> ComposeResult:
         yield UserFilters(id="filters")
@@ -163,7 +164,7 @@ class UsersScreen(UserActions):
         table.show_rows(rows.rows, set(self.marked), cursor_at=cursor)
         self._show_position()
         self._follow_selection()
-        self.refresh_bindings()
+        self._update_bindings()
 
     @work(exclusive=True, group="users-count", exit_on_error=False)
     async def count_matches(self, query: UserQuery) -> None:
@@ -241,7 +242,6 @@ class UsersScreen(UserActions):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._follow_selection()
-        self.refresh_bindings()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open_user()
@@ -296,7 +296,7 @@ class UsersScreen(UserActions):
             del self.marked[row.id]
         self.table.set_marked(row.id, marked)
         self._show_position()
-        self.refresh_bindings()
+        self._update_bindings()
 
     def clear_marks(self, user_ids: set[int] | None = None) -> None:
         """Unmark `user_ids` (default: every marked user)."""
@@ -304,7 +304,14 @@ class UsersScreen(UserActions):
             if self.marked.pop(user_id, None) is not None:
                 self.table.set_marked(user_id, False)
         self._show_position()
-        self.refresh_bindings()
+        self._update_bindings()
+
+    def _update_bindings(self) -> None:
+        # Re-rendering the footer is costly: only when what is enabled really changes.
+        enabled = (bool(self.window.rows), bool(self.marked))
+        if enabled != self._enabled_state:
+            self._enabled_state = enabled
+            self.refresh_bindings()
 
     def action_back(self) -> None:
         """esc: close the detail panel, then clear marks, then clear the filters."""

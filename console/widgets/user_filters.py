@@ -44,7 +44,7 @@ class UserFilters(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Input(
-            placeholder="/ search email or name",
+            placeholder="/ search",
             id="search",
             compact=True,
             max_length=SEARCH_MAX_LENGTH,
