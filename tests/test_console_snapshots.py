@@ -233,7 +233,9 @@ def test_edit_form_with_a_version_conflict(
     snapshot_settings: Settings, snap_compare: SnapCompare
 ) -> None:
     async def someone_else_saves(pilot: Pilot[Any]) -> None:
-        context = pilot.app.context
+        app = pilot.app
+        assert isinstance(app, BackendConsoleApp)
+        context = app.context
         async with context.database.session() as session:
             data = UserUpdate(version=1, full_name="Emil N. Novak")
             await users.update_user(session, Actor.cli("other"), 5, data, context.policy.hasher)

@@ -70,6 +70,10 @@ async def test_keys_and_the_cursor_page_through_a_bounded_window(
         await settle(pilot)
         assert position(app) == "rows 1-50 of 120"
         assert shown_emails(screen) == first_page
+        # Keys pressed while a page loads are not lost: three at once, two pages on.
+        await pilot.press(*["right_square_bracket"] * 3)
+        await settle(pilot)
+        assert position(app) == "rows 101-120 of 120"
 
 
 async def test_search_as_you_type_narrows_the_table(

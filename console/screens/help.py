@@ -35,6 +35,11 @@ class KeyHelp:
     description: str
     group: KeyGroup
 
+    @property
+    def everywhere(self) -> bool:
+        """A key of the app rather than of this screen."""
+        return self.group is KeyGroup.EVERYWHERE
+
 
 def collect_key_help(
     bindings: dict[str, ActiveBinding], screen: DOMNode, app: App[Any]

@@ -99,6 +99,7 @@ class UsersScreen(UserActions):
         self.marked: dict[int, str] = {}
         self.page_loading = True
         self._enabled_state = (False, False)  # (a row to act on, marked rows)
+        self._queued_moves = 0  # pages asked for while one was loading (+ next, - back)
 
     def compose_content(self) -> ComposeResult:
         yield UserFilters(id="filters")
@@ -154,6 +155,7 @@ class UsersScreen(UserActions):
             return  # the filters changed while this page was on its way
         self.page_loading = False
         if not rows.rows and (request.after or request.before):
+            self._queued_moves = 0
             self._show_position()  # nothing beyond this edge after all: keep the window
             return
         self.window, self.shown_request = rows, request
@@ -165,6 +167,7 @@ class UsersScreen(UserActions):
         self._show_position()
         self._follow_selection()
         self._update_bindings()
+        self._take_queued_move()
 
     @work(exclusive=True, group="users-count", exit_on_error=False)
     async def count_matches(self, query: UserQuery) -> None:
@@ -191,6 +194,9 @@ class UsersScreen(UserActions):
             self.count_matches(self.user_query)
 
     def _show_position(self) -> None:
+        if self.page_loading and not self.window.rows:
+            self.query_one("#users-position", Static).update("loading…")
+            return
         total, kind = self.total if self.total else (None, TotalKind.EXACT)
         text = position(self.first_row, len(self.window.rows), total, kind)
         if self.page_loading:
@@ -205,6 +211,7 @@ class UsersScreen(UserActions):
         if event.query == self.user_query:
             return
         self.user_query = event.query
+        self._queued_moves = 0
         self.total = None
         delay = SEARCH_DEBOUNCE_SECONDS if event.typed else 0.0
         self.show(PageRequest(event.query, delay=delay))
@@ -221,16 +228,31 @@ class UsersScreen(UserActions):
             self.action_previous_page()
 
     def action_next_page(self) -> None:
-        if self.page_loading or self.window.after is None:
+        if self.page_loading:
+            self._queued_moves += 1  # a key held down: go on once this page is in
+            return
+        if self.window.after is None:
             return
         offset = self.first_row + len(self.window.rows)
         self.show(PageRequest(self.user_query, after=self.window.after, offset=offset))
 
     def action_previous_page(self) -> None:
-        if self.page_loading or self.window.before is None:
+        if self.page_loading:
+            self._queued_moves -= 1
+            return
+        if self.window.before is None:
             return
         before = self.window.before
         self.show(PageRequest(self.user_query, before=before, offset=self.first_row, cursor_row=-1))
+
+    def _take_queued_move(self) -> None:
+        moves, self._queued_moves = self._queued_moves, 0
+        if moves > 0:
+            self._queued_moves = moves - 1
+            self.action_next_page()
+        elif moves < 0:
+            self._queued_moves = moves + 1
+            self.action_previous_page()
 
     def action_reload(self) -> None:
         self.reload()
