@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 from conftest import TEST_SECRET_KEY
 from sqlalchemy.engine import make_url
 

@@ -8,6 +8,7 @@ import json
 from conftest import UserFactory
 from console_tokens_kit import console_app, settle, text_of
 from sqlalchemy.ext.asyncio import AsyncSession
+from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, TextArea
 
 from backend.config import Settings
@@ -101,7 +102,8 @@ async def test_issue_shows_every_mistake_inline_and_writes_nothing(
         await pilot.click("#issue-submit")
         await pilot.pause()
         assert text_of(app, "#issue-email-error") == "Pick the user the token is for."
-        assert app.focused is app.screen.query_one("#issue-email", Input)
+        email_input: Widget | None = app.screen.query_one("#issue-email", Input)
+        assert app.focused is email_input
 
         app.screen.query_one("#issue-email", Input).value = "carol@example.com"
         app.screen.query_one("#issue-minutes", Input).value = "0"
