@@ -3,8 +3,21 @@
 Launches the console on a pseudo-terminal (80x24), watches its output for the Users
 screen's first page and polls GET /health until the embedded server answers, then
 presses q and times the exit. The embedded SQLite default lives in a scratch data dir
-(its first start also migrates it). Python's bytecode cache goes to a scratch folder
-(PYTHONPYCACHEPREFIX) and one warm-up launch fills it, as an installed tool has it.
+(its first start also migrates it). The CPU time the console's processes used by then
+is printed too: on a busy machine it moves less than the wall-clock figures.
+
+Python's bytecode matters as much as the code: `uv sync` does not compile bytecode
+unless told to (`--compile-bytecode`), and with PYTHONDONTWRITEBYTECODE=1 Python never
+caches it, so every launch compiles every module it imports. Each case says which
+bytecode it has:
+
+- cached: a scratch PYTHONPYCACHEPREFIX, filled by one warm-up launch, as a machine
+  that may write bytecode has it from the second launch on;
+- project not cached: site-packages compiled but the project's own modules (an
+  editable install) compiled at every launch, as with `uv sync --compile-bytecode`
+  and PYTHONDONTWRITEBYTECODE=1;
+- nothing cached: PYTHONDONTWRITEBYTECODE=1 and no compiled bytecode anywhere, as
+  a plain `uv sync` leaves it.
 
     uv run python bench/bench_startup.py [--runs 5] [--users 1000]
 """
@@ -25,6 +38,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +52,15 @@ from backend.services.seeding import seed_users
 SECRET_KEY = "bench-secret-key-0123456789-0123456789-abcdef"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENTRY_POINT = Path(sys.executable).parent / "backend-console"
+RUN_CONSOLE_ALONE = [
+    sys.executable,
+    "-c",
+    "from backend.config import get_settings; from console.app import run_console; "
+    "run_console(get_settings(), host=None, port=None, no_server=False, read_only=False)",
+]
 FIRST_PAGE_MARKERS = (b"rows 1-", b"no rows")
 TIMEOUT_SECONDS = 30
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -47,12 +68,20 @@ class Launch:
     painted: float  # the status bar is on screen
     first_page: float  # the Users screen shows its first page
     api: float  # GET /health answers 200
+    cpu: float  # CPU time the process (and its children) had used when both were up
     quit: float  # from q to the process's exit
     exit_code: int
 
     @property
     def ready(self) -> float:
         return max(self.first_page, self.api)
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str
+    command: list[str]
+    environment: Callable[[Path], dict[str, str]]  # the data dir -> the environment
 
 
 def free_port() -> int:
@@ -67,6 +96,31 @@ def health_answers(port: int) -> bool:
             return bool(reply.status == 200)
     except (urllib.error.URLError, OSError):
         return False
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU time of `root_pid` and every live process below it (Linux /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            if pid == root_pid:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    return sum(spent for pid, spent in times.items() if descends(pid))
 
 
 def launch(command: list[str], env: dict[str, str], port: int) -> Launch:
@@ -98,6 +152,7 @@ def launch(command: list[str], env: dict[str, str], port: int) -> Launch:
     if painted is None or first_page is None or api is None:
         process.kill()
         raise SystemExit(f"the console did not come up: {output[-400:]!r}")
+    cpu = cpu_seconds(process.pid)
     pressed = time.perf_counter()
     os.write(controller, b"q")
     while process.poll() is None and time.perf_counter() - pressed < TIMEOUT_SECONDS:
@@ -110,24 +165,39 @@ def launch(command: list[str], env: dict[str, str], port: int) -> Launch:
     exit_code = process.wait(timeout=TIMEOUT_SECONDS)
     quit_time = time.perf_counter() - pressed
     os.close(controller)
-    return Launch(painted, first_page, api, quit_time, exit_code)
+    return Launch(painted, first_page, api, cpu, quit_time, exit_code)
 
 
-def environment(data_dir: Path, cache_dir: Path) -> dict[str, str]:
+def environment(data_dir: Path, cache_dir: Path | None) -> dict[str, str]:
+    """The console's environment; bytecode cached in `cache_dir`, or never when None."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"PYTHONDONTWRITEBYTECODE", "DATABASE_URL"}
+        if key not in {"PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "DATABASE_URL"}
     }
     env.update(
         SECRET_KEY=SECRET_KEY,
         DATA_DIR=str(data_dir),
-        PYTHONPYCACHEPREFIX=str(cache_dir),
         TERM="xterm-256color",
         COLUMNS="80",
         LINES="24",
     )
+    if cache_dir is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    else:
+        env["PYTHONPYCACHEPREFIX"] = str(cache_dir)
     return env
+
+
+def without_project_bytecode(cache_dir: Path, copy: Path) -> Path:
+    """A copy of the bytecode cache holding site-packages' bytecode but not the project's."""
+    shutil.copytree(cache_dir, copy)
+    venv = Path(sys.prefix).resolve()
+    for cached in copy.rglob("*.pyc"):
+        source = Path("/") / cached.relative_to(copy)
+        if source.is_relative_to(PROJECT_ROOT) and not source.is_relative_to(venv):
+            cached.unlink()
+    return copy
 
 
 async def seed(data_dir: Path, users: int) -> None:
@@ -147,42 +217,72 @@ def report(label: str, launches: list[Launch]) -> None:
     print(f"  first page of users shown {median([run.first_page for run in launches])}")
     print(f"  embedded API answering    {median([run.api for run in launches])}")
     print(f"  both (the target: 1 s)    {median([run.ready for run in launches])}")
+    print(f"  CPU used by then          {median([run.cpu for run in launches])}")
     print(f"  q to exit                 {median([run.quit for run in launches])}")
     print(f"  exit codes                {sorted({run.exit_code for run in launches})}")
+
+
+def cases(cache_dir: Path, project_cold_cache: Path) -> list[Case]:
+    uv = shutil.which("uv")
+    chosen = [
+        Case(
+            "backend-console (the entry point), bytecode cached",
+            [str(ENTRY_POINT)],
+            lambda data: environment(data, cache_dir),
+        ),
+        Case(
+            "run_console() alone (no CLI), bytecode cached",
+            RUN_CONSOLE_ALONE,
+            lambda data: environment(data, cache_dir),
+        ),
+        Case(
+            "backend-console, the project's own modules not cached",
+            [str(ENTRY_POINT)],
+            lambda data: {**environment(data, project_cold_cache), "PYTHONDONTWRITEBYTECODE": "1"},
+        ),
+        Case(
+            "backend-console, nothing cached (PYTHONDONTWRITEBYTECODE=1, plain uv sync)",
+            [str(ENTRY_POINT)],
+            lambda data: environment(data, None),
+        ),
+    ]
+    if uv is not None:
+        uv_run = Case(
+            "uv run backend-console, bytecode cached",
+            [uv, "run", "backend-console"],
+            lambda data: environment(data, cache_dir),
+        )
+        chosen.insert(1, uv_run)
+    else:
+        print("uv is not on PATH: the `uv run backend-console` case is left out")
+    return chosen
 
 
 def main(runs: int, users: int) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bc-bench-startup-"))
     cache_dir = scratch / "pycache"
     try:
-        first_start_dir = scratch / "first-start"
         data_dir = scratch / "data"
         asyncio.run(seed(data_dir, users))
-        commands = {
-            "backend-console (the CLI entry point)": [str(ENTRY_POINT)],
-            "run_console() alone (no CLI)": [
-                sys.executable,
-                "-c",
-                "from backend.config import get_settings; from console.app import run_console; "
-                "run_console(get_settings(), host=None, port=None, no_server=False, "
-                "read_only=False)",
-            ],
-        }
-        warm_up = [*commands["backend-console (the CLI entry point)"], "--port", str(free_port())]
-        port = int(warm_up[-1])
-        launch(warm_up, environment(first_start_dir, cache_dir), port)
-        print(f"warm-up launch done (bytecode cached in {cache_dir}); {users:,} users seeded")
-        fresh = scratch / "fresh"
         port = free_port()
-        first = launch([str(ENTRY_POINT), "--port", str(port)], environment(fresh, cache_dir), port)
+        launch(
+            [str(ENTRY_POINT), "--port", str(port)],
+            environment(scratch / "warm-up", cache_dir),
+            port,
+        )
+        project_cold_cache = without_project_bytecode(cache_dir, scratch / "pycache-no-project")
+        print(f"warm-up launch done (bytecode cached in {cache_dir}); {users:,} users seeded")
+        port = free_port()
+        first_env = environment(scratch / "fresh", cache_dir)
+        first = launch([str(ENTRY_POINT), "--port", str(port)], first_env, port)
         report("first start: creates and migrates the embedded SQLite database", [first])
-        for label, command in commands.items():
+        for case in cases(cache_dir, project_cold_cache):
             launches = []
             for _ in range(runs):
                 port = free_port()
-                env = {**environment(data_dir, cache_dir), "API_PORT": str(port)}
-                launches.append(launch(command, env, port))
-            report(label, launches)
+                env = {**case.environment(data_dir), "API_PORT": str(port)}
+                launches.append(launch(case.command, env, port))
+            report(case.label, launches)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

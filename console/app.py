@@ -7,7 +7,6 @@ the console's database engine. `q` stops the server and closes the connections.
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
@@ -32,7 +31,9 @@ from console.startup import (
     SchemaState,
     ServerAddress,
     StartupError,
+    collector_paused,
     prepare_schema,
+    resume_collector,
     start_server,
 )
 from console.widgets.status_bar import BackendStatus, StatusBar
@@ -158,8 +159,9 @@ class BackendConsoleApp(App[None]):
 
     def _freeze_startup_objects(self) -> None:
         # Start-up's objects (modules, the app, the API) live as long as the console:
-        # frozen, the collector stops rescanning them, which took 100-200 ms pauses.
-        gc.freeze()
+        # frozen, the collector never rescans them (that took 100-200 ms pauses). It was
+        # paused for the start-up (run_console) and runs again from here on.
+        resume_collector()
 
     def _update_status(self, **changes: object) -> None:
         current = self.backend_status
@@ -281,7 +283,8 @@ def run_console(
         chosen_port = settings.api_port if port is None else port
         address = ServerAddress(host or settings.api_host, chosen_port)
     app = BackendConsoleApp(context, server=address)
-    app.run()
+    with collector_paused():
+        app.run()
     if app.fatal_error is not None:
         _exit_with(app.fatal_error)
     if app.return_code:

@@ -73,7 +73,8 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-    assert getattr(pilot.app, "unexpected_errors", []) == []
+    errors = getattr(pilot.app, "unexpected_errors", [])
+    assert errors == [], [repr(e) for e in errors]
 
 
 def stop_cursor_blink(pilot: Pilot[Any]) -> None:

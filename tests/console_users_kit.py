@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from rich.console import Console
+from textual import events
 from textual.app import App
 from textual.content import Content
 from textual.pilot import Pilot
@@ -95,3 +97,27 @@ async def fill(pilot: Pilot[Any], selector: str, value: str) -> None:
     field = pilot.app.screen.query_one(selector, Input)
     field.value = value
     await pilot.pause()
+
+
+def type_burst(pilot: Pilot[Any], *parts: str) -> None:
+    """Queue keys as a terminal delivers fast typing: all of them before any is handled.
+
+    Each part is a key name in angle brackets ("<tab>", "<enter>") or text, typed
+    character by character. Pilot.press waits after every key, which hides the races
+    a burst exposes.
+    """
+    app = pilot.app
+    for part in parts:
+        named = part.startswith("<") and part.endswith(">")
+        keys = [(part[1:-1], None)] if named else [_key_of(c) for c in part]
+        for key, character in keys:
+            event = events.Key(key, character)
+            event.set_sender(app)
+            app.post_message(event)
+
+
+def _key_of(character: str) -> tuple[str, str]:
+    if character.isalnum():
+        return character, character
+    name = unicodedata.name(character).lower().replace("-", "_").replace(" ", "_")
+    return name, character

@@ -195,9 +195,7 @@ async def test_another_database_behind_head_is_reported_not_migrated(data_dir: P
         assert any("no such table" in notice for notice in notices(app, "error"))
     database = Database(url)
     async with database.engine.connect() as connection:
-        tables = await connection.run_sync(
-            lambda sync: sync.dialect.get_table_names(sync)
-        )
+        tables = await connection.run_sync(lambda sync: sync.dialect.get_table_names(sync))
     await database.dispose()
     assert tables == []
 

@@ -7,13 +7,12 @@ import datetime as dt
 import pytest
 
 from backend.services.errors import InvalidInput
-from backend.services.jwt_display import MAX_NUMERIC_DATE
+from backend.services.jwt_display import MAX_NUMERIC_DATE, relative_phrase
 from console.widgets.tokens.formatting import (
     claim_time,
     escape_invisible,
     local_date,
     pretty_json,
-    relative_phrase,
     safe_line,
 )
 from console.widgets.tokens.issue_form import parse_minutes
@@ -66,7 +65,7 @@ def test_invalid_time_claims_are_named(value: object, problem: str) -> None:
     [
         ("exp", 14 * 60 + 5, "expires in 14 min"),
         ("exp", -3 * 3600, "expired 3 h ago"),
-        ("nbf", 90, "valid in 1 min"),
+        ("nbf", 90, "becomes valid in 1 min"),
         ("nbf", -2 * 86400, "valid since 2 d ago"),
         ("iat", -30, "issued 30 s ago"),
         ("iat", 600, "issued 10 min in the future"),

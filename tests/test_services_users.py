@@ -170,6 +170,16 @@ async def test_update_without_real_changes_writes_nothing(
     assert len(await events(session)) == before
 
 
+async def test_unlocking_an_account_that_is_not_locked_writes_nothing(
+    session: AsyncSession, make_user: UserFactory
+) -> None:
+    user = await make_user()
+    before = len(await events(session))
+    same = await users.unlock_user(session, CONSOLE, user.id)
+    assert (same.version, same.locked_until, same.failed_login_count) == (1, None, 0)
+    assert len(await events(session)) == before
+
+
 async def test_stale_version_is_a_conflict_and_writes_nothing(
     session: AsyncSession, policy: AuthPolicy, make_user: UserFactory
 ) -> None:

@@ -93,7 +93,8 @@ def humanize_seconds(seconds: float, *, short: bool = False) -> str:
     return "less than a second"  # unreachable: whole >= 1 here
 
 
-def _relative(claim: str, delta: float) -> str:
+def relative_phrase(claim: str, delta: float) -> str:
+    """ "expires in 14 min", "expired 3 h ago", "issued 2 min ago"... for `delta` seconds."""
     span = humanize_seconds(abs(delta), short=True)
     future = delta > 0
     if claim == "exp":
@@ -117,7 +118,7 @@ def describe_numeric_date(value: Any, now: float, *, claim: str = "exp") -> str:
     stamp = datetime.fromtimestamp(math.floor(value), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
         return stamp
-    return f"{stamp} ({_relative(claim, value - now)})"
+    return f"{stamp} ({relative_phrase(claim, value - now)})"
 
 
 def json_depth(value: Any, limit: int) -> int:

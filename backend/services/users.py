@@ -133,9 +133,14 @@ async def set_active(session: AsyncSession, actor: Actor, user_id: int, active: 
 
 
 async def unlock_user(session: AsyncSession, actor: Actor, user_id: int) -> User:
-    """Clear a login lockout and the failure count. Raises NotFound, PermissionDenied."""
+    """Clear a login lockout and the failure count. Raises NotFound, PermissionDenied.
+
+    An account with neither is left alone: nothing written, nothing audited.
+    """
     user = await _load(session, user_id)
     permissions.require_can_manage(actor, user, "unlock")
+    if user.locked_until is None and user.failed_login_count == 0:
+        return user
     changes = {
         "locked_until": (user.locked_until, None),
         "failed_login_count": (user.failed_login_count, 0),

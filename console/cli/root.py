@@ -61,16 +61,21 @@ def root(
 
 
 def _open_console(state: CliState) -> None:
-    # Textual is imported only when the console really opens.
-    from console.app import run_console
+    from console.startup import collector_paused
 
-    run_console(
-        state.settings,
-        host=state.host,
-        port=state.port,
-        no_server=state.no_server,
-        read_only=state.read_only,
-    )
+    # Paused from the first heavy import on: the console's modules and screens live
+    # as long as it does, so collecting meanwhile only rescans them.
+    with collector_paused():
+        # Textual is imported only when the console really opens.
+        from console.app import run_console
+
+        run_console(
+            state.settings,
+            host=state.host,
+            port=state.port,
+            no_server=state.no_server,
+            read_only=state.read_only,
+        )
 
 
 def main() -> None:

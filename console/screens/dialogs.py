@@ -7,11 +7,21 @@ from enum import StrEnum
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 from textual.widgets.button import ButtonVariant
 
 from console.screens.base import ConsoleDialog
+
+# A terminal hands over fast typing in one burst. With the Screen's plain tab binding
+# the keys after tab were queued on the field being left before the tab (bubbling up
+# from that field) moved the focus, so "ann@example.com<tab>Ann" filled only the email.
+# Priority bindings run as the app reads each key: whatever follows tab reaches the next field.
+FIELD_FOCUS_BINDINGS: list[BindingType] = [
+    Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+    Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+]
 
 
 class ConfirmDialog(ConsoleDialog[bool]):
@@ -46,6 +56,8 @@ class ConfirmDialog(ConsoleDialog[bool]):
 class TypedConfirmDialog(ConsoleDialog[bool]):
     """Confirms only once the operator has typed `expected` (e.g. the email to delete)."""
 
+    BINDINGS = FIELD_FOCUS_BINDINGS
+
     def __init__(self, title: str, explanation: str, expected: str, confirm_label: str) -> None:
         super().__init__()
         self.title_text = title
@@ -58,7 +70,9 @@ class TypedConfirmDialog(ConsoleDialog[bool]):
             yield Static(self.title_text, classes="dialog-title", markup=False)
             yield Static(self.explanation, markup=False)
             yield Label(Text.assemble("Type ", (self.expected, "bold"), " to confirm:"))
-            yield Input(id="typed", placeholder=self.expected)
+            # No placeholder: the expected text shown greyed in the field read as already typed.
+            yield Input(id="typed")
+            yield Static(id="typed-error", classes="field-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(
                     self.confirm_label, variant="error", id="confirm", disabled=True, compact=True
@@ -71,11 +85,16 @@ class TypedConfirmDialog(ConsoleDialog[bool]):
     @on(Input.Changed, "#typed")
     def _typed(self, event: Input.Changed) -> None:
         self.query_one("#confirm", Button).disabled = event.value.strip() != self.expected
+        self.query_one("#typed-error").display = False
 
     @on(Input.Submitted, "#typed")
     def _submitted(self, event: Input.Submitted) -> None:
         if event.value.strip() == self.expected:
             self.dismiss(True)
+            return
+        error = self.query_one("#typed-error", Static)
+        error.update(f"That does not match; type {self.expected} exactly.")
+        error.display = True
 
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:

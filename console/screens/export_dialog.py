@@ -17,11 +17,16 @@ from backend.services.export import export_users_csv
 from backend.services.user_search import UserQuery
 from console.notify import describe_error
 from console.screens.base import ConsoleDialog
-from console.widgets.formatting import count
+from console.screens.dialogs import FIELD_FOCUS_BINDINGS
+from console.widgets.formatting import TotalKind, count
+
+_QUALIFIERS = {TotalKind.EXACT: "", TotalKind.ABOUT: "about ", TotalKind.AT_LEAST: "at least "}
 
 
 class ExportDialog(ConsoleDialog[int]):
     """Asks for a file, writes the CSV, returns how many users it wrote (None: cancelled)."""
+
+    BINDINGS = FIELD_FOCUS_BINDINGS
 
     class Progressed(Message):
         def __init__(self, written: int) -> None:
@@ -39,15 +44,23 @@ class ExportDialog(ConsoleDialog[int]):
             super().__init__()
             self.reason = reason
 
-    def __init__(self, query: UserQuery, expected: int | None, default_path: Path) -> None:
+    def __init__(
+        self,
+        query: UserQuery,
+        expected: int | None,
+        default_path: Path,
+        *,
+        kind: TotalKind = TotalKind.ABOUT,
+    ) -> None:
         super().__init__()
         self.user_query = query
         self.expected = expected
+        self.kind = kind  # how sure `expected` is
         self.default_path = default_path
         self._written: int | None = None
 
     def compose(self) -> ComposeResult:
-        about = f"about {count(self.expected)} users" if self.expected is not None else "the users"
+        about = "the users" if self.expected is None else _how_many(self.expected, self.kind)
         with Vertical(classes="dialog"):
             yield Static("Export to CSV", classes="dialog-title")
             yield Static(
@@ -148,6 +161,10 @@ class ExportDialog(ConsoleDialog[int]):
         label = self.query_one("#path-error", Static)
         label.update(message or "")
         label.display = message is not None
+
+
+def _how_many(expected: int, kind: TotalKind) -> str:
+    return f"{_QUALIFIERS[kind]}{count(expected)} users"
 
 
 def _path_problem(path: Path | None) -> str | None:

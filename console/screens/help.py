@@ -29,11 +29,17 @@ GROUP_TITLES = {
 }
 
 
+# Textual's own Screen keys (focus, copy) work on every screen: not "this screen".
+_TEXTUAL_SCREEN_ACTIONS = frozenset({"app.focus_next", "app.focus_previous", "screen.copy_text"})
+
+
 @dataclass(frozen=True, slots=True)
 class KeyHelp:
     key: str
     description: str
     group: KeyGroup
+    enabled: bool = True  # False: shown dimmed (nothing selected or marked yet)
+    detail: str = ""  # the binding's tooltip: what the short footer label means
 
     @property
     def everywhere(self) -> bool:
@@ -44,19 +50,25 @@ class KeyHelp:
 def collect_key_help(
     bindings: dict[str, ActiveBinding], screen: DOMNode, app: App[Any]
 ) -> list[KeyHelp]:
-    """The enabled bindings with a description: the screen's, the app's, then the rest."""
+    """The bindings with a description: the screen's, the app's, then the rest.
+
+    A binding the screen only dims for now (no row selected, nothing marked) is listed
+    too, so the help tells what the screen can do, not only what it can do this moment.
+    """
     found: list[KeyHelp] = []
     for active in bindings.values():
-        if not (active.enabled and active.binding.description):
+        binding = active.binding
+        if not binding.description:
             continue
-        if active.node is screen:
-            group = KeyGroup.SCREEN
-        elif active.node is app:
+        if active.node is app:
             group = KeyGroup.EVERYWHERE
+        elif active.node is screen and binding.action not in _TEXTUAL_SCREEN_ACTIONS:
+            group = KeyGroup.SCREEN
         else:
             group = KeyGroup.MOVING
-        key = app.get_key_display(active.binding)
-        found.append(KeyHelp(key, active.binding.description, group))
+        detail = active.tooltip or binding.tooltip
+        key = app.get_key_display(binding)
+        found.append(KeyHelp(key, binding.description, group, active.enabled, detail))
     return sorted(found, key=lambda item: item.group)
 
 
@@ -84,13 +96,15 @@ class HelpDialog(ConsoleDialog[None]):
     def _key_table(self) -> Table:
         table = Table.grid(padding=(0, 2))
         table.add_column(justify="right", style="bold", no_wrap=True)
-        table.add_column()
+        table.add_column(no_wrap=True)
+        table.add_column(style="dim")
         group: KeyGroup | None = None
         for item in self.keys:
             if item.group is not group:
                 if group is not None:
-                    table.add_row("", "")
+                    table.add_row("", "", "")
                 group = item.group
-                table.add_row("", f"[b]{GROUP_TITLES[group]}[/b]")
-            table.add_row(item.key, item.description)
+                table.add_row("", f"[b]{GROUP_TITLES[group]}[/b]", "")
+            style = "" if item.enabled else "dim"
+            table.add_row(item.key, item.description, item.detail, style=style)
         return table

@@ -15,6 +15,7 @@ from backend.services.errors import DomainError
 from backend.services.passwords import password_problem
 from console.notify import describe_error
 from console.screens.base import ConsoleDialog
+from console.screens.dialogs import FIELD_FOCUS_BINDINGS
 from console.screens.user_form import generate_password
 
 
@@ -26,6 +27,8 @@ class PasswordReset:
 
 class PasswordDialog(ConsoleDialog[PasswordReset]):
     """Sets the password through `users.set_password` (audited, never logged)."""
+
+    BINDINGS = FIELD_FOCUS_BINDINGS
 
     class Done(Message):
         pass

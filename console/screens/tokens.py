@@ -113,15 +113,18 @@ class TokensScreen(ConsoleScreen):
 
     @property
     def _issued(self) -> IssuedToken | None:
-        return self.query_one(IssuedTokenView).issued
+        views = self.query(IssuedTokenView)
+        return views.first().issued if views else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and self.context.read_only:
             return False
+        # Help and the palette ask before the panes are mounted: no pane, nothing to act on.
+        panes = self.query(RevokePane)
         if action == "revoke":
-            return True if self.query_one(RevokePane).target is not None else None
+            return True if panes and panes.first().target is not None else None
         if action == "force_logout":
-            return True if self.query_one(RevokePane).target_user_id is not None else None
+            return True if panes and panes.first().target_user_id is not None else None
         if action in ("copy_token", "use_in_probe"):
             return True if self._issued is not None else None
         return True

@@ -152,11 +152,15 @@ class UserActions(ConsoleScreen):
     def _saved(self, saved: SavedUser | None) -> None:
         if saved is None:
             return
-        self.notify(f"Saved {saved.user.email}.", markup=False)
+        user = saved.user
+        if saved.created:
+            self.notify(f"Created {user.email} ({user.role.value}).", markup=False)
+        else:
+            self.notify(f"Saved {user.email}.", markup=False)
         if saved.generated_password is not None:
             self.app.push_screen(
                 SecretDialog(
-                    f"Password for {saved.user.email}", saved.generated_password, SHOWN_ONCE_NOTE
+                    f"Password for {user.email}", saved.generated_password, SHOWN_ONCE_NOTE
                 )
             )
         self.reload()
@@ -215,10 +219,10 @@ class UserActions(ConsoleScreen):
         self.app.push_screen(BulkDialog(list(targets.values())), chosen)
 
     def action_export_csv(self) -> None:
-        expected = self.total[0] if self.total else None
+        expected, kind = self.total if self.total else (None, TotalKind.ABOUT)
         stamp = self.context.clock().astimezone(self.context.display_timezone)
         default = Path.cwd() / f"users-{stamp:%Y%m%d-%H%M%S}.csv"
-        self.app.push_screen(ExportDialog(self.user_query, expected, default))
+        self.app.push_screen(ExportDialog(self.user_query, expected, default, kind=kind))
 
     def _confirm_then(
         self, dialog: ConfirmDialog | TypedConfirmDialog, proceed: Callable[[], object]

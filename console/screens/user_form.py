@@ -25,6 +25,7 @@ from backend.services import users
 from backend.services.errors import Conflict, DomainError
 from console.notify import describe_error
 from console.screens.base import ConsoleDialog
+from console.screens.dialogs import FIELD_FOCUS_BINDINGS
 
 GENERATED_PASSWORD_BYTES = 18  # 24 URL-safe characters
 _FIELDS = ("email", "full_name", "role", "password")
@@ -49,10 +50,13 @@ def field_errors(error: ValidationError) -> dict[str, str]:
 class SavedUser:
     user: UserRead
     generated_password: str | None = None
+    created: bool = False
 
 
 class UserFormDialog(ConsoleDialog[SavedUser]):
     """`user_id=None` creates a user; otherwise edits that user."""
+
+    BINDINGS = FIELD_FOCUS_BINDINGS
 
     class Loaded(Message):
         def __init__(self, user: UserRead) -> None:
@@ -151,6 +155,10 @@ class UserFormDialog(ConsoleDialog[SavedUser]):
         except ValidationError as error:
             self._show_errors(field_errors(error))
             return
+        if self.original and _changes_nothing(data):
+            self.notify(f"No changes to save for {self.original.email}.", markup=False)
+            self.dismiss(None)
+            return
         self.query_one("#save", Button).disabled = True
         self.save(data, generated)
 
@@ -166,7 +174,7 @@ class UserFormDialog(ConsoleDialog[SavedUser]):
                     user = await users.update_user(
                         session, context.actor, self._edited_id(), data, hasher
                     )
-                saved = SavedUser(UserRead.model_validate(user), generated)
+                saved = SavedUser(UserRead.model_validate(user), generated, created=self.creating)
         except Conflict as error:
             self.post_message(self.Refused(error, stale=await self._changed_meanwhile()))
             return
@@ -255,6 +263,16 @@ class UserFormDialog(ConsoleDialog[SavedUser]):
         if unknown := {name: text for name, text in errors.items() if name not in _FIELDS}:
             self.query_one("#form-error", Static).update(" ".join(unknown.values()))
             self.query_one("#form-error").display = True
+        # Enter in the last field must not leave the cursor far from what needs fixing.
+        if first := next(
+            (name for name in _FIELDS if name in errors and self.query(f"#{name}")), None
+        ):
+            self.query_one(f"#{first}").focus()
+
+
+def _changes_nothing(data: UserCreate | UserUpdate) -> bool:
+    """An edit that carries only the version: saving it would write nothing."""
+    return isinstance(data, UserUpdate) and not data.model_fields_set - {"version"}
 
 
 def _field(label: str, control: Any, name: str) -> ComposeResult:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -52,21 +53,63 @@ class UsersScreen(UserActions):
     area_title = "Users"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "Search", key_display="/", id="users.search"),
-        Binding("n", "new_user", "New", id="users.new"),
-        Binding("e", "edit_user", "Edit", id="users.edit"),
+        # Priority: "/adam" typed in one burst must land in the search box, not run
+        # "a" (Audit) on the table before the focus has moved.
+        Binding(
+            "slash",
+            "focus_search",
+            "Search",
+            key_display="/",
+            priority=True,
+            tooltip="Search by email or name",
+            id="users.search",
+        ),
+        Binding("n", "new_user", "New", tooltip="Create a user", id="users.new"),
+        Binding("e", "edit_user", "Edit", tooltip="Edit the selected user", id="users.edit"),
         Binding("enter", "open_user", "Open", show=False, id="users.open"),
-        Binding("delete", "delete_user", "Delete", key_display="del", id="users.delete"),
-        Binding("space", "toggle_mark", "Mark", id="users.mark"),
-        Binding("p", "reset_password", "Password", id="users.password"),
-        Binding("l", "unlock_user", "Unlock", id="users.unlock"),
-        Binding("o", "force_logout", "Logout", id="users.logout"),
-        Binding("b", "bulk_action", "Bulk", id="users.bulk"),
-        Binding("x", "export_csv", "Export", id="users.export"),
+        Binding(
+            "delete",
+            "delete_user",
+            "Delete",
+            key_display="del",
+            tooltip="Delete the selected user (type the email to confirm)",
+            id="users.delete",
+        ),
+        Binding(
+            "space",
+            "toggle_mark",
+            "Mark",
+            tooltip="Mark or unmark the row for a bulk action, then move down",
+            id="users.mark",
+        ),
+        Binding(
+            "p", "reset_password", "Password", tooltip="Reset the password", id="users.password"
+        ),
+        Binding(
+            "l", "unlock_user", "Unlock", tooltip="Unlock after failed logins", id="users.unlock"
+        ),
+        Binding(
+            "o",
+            "force_logout",
+            "Logout",
+            tooltip="Force logout: every token issued so far stops working",
+            id="users.logout",
+        ),
+        Binding("b", "bulk_action", "Bulk", tooltip="Act on every marked user", id="users.bulk"),
+        Binding(
+            "x", "export_csv", "Export", tooltip="Export the current view to CSV", id="users.export"
+        ),
         Binding("right_square_bracket", "next_page", "Next page", show=False, id="users.next"),
         Binding("left_square_bracket", "previous_page", "Previous page", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False, id="users.reload"),
-        Binding("escape", "back", "Back", show=False, id="users.back"),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            show=False,
+            tooltip="Close the detail panel, else clear the marks, else clear the filters",
+            id="users.back",
+        ),
     ]
 
     class PageLoaded(Message):
@@ -106,7 +149,10 @@ class UsersScreen(UserActions):
         with Horizontal(id="users-body"):
             yield UserTable(id="users-table")
             yield UserDetail(id="user-detail")
-        yield Static("loading…", id="users-position", markup=False)
+        with Horizontal(id="users-status"):
+            yield Static("loading…", id="users-position", markup=False)
+            # The footer cannot hold every key at 80 columns: say where they all are.
+            yield Static("? keys · ^p actions", id="users-hint")
 
     def on_mount(self) -> None:
         table = self.query_one(UserTable)
@@ -258,7 +304,10 @@ class UsersScreen(UserActions):
         self.reload()
 
     def action_focus_search(self) -> None:
-        self.query_one(UserFilters).focus_search()
+        filters = self.query_one(UserFilters)
+        if filters.search_focused:
+            raise SkipAction()  # a "/" typed in the search box is part of the search
+        filters.focus_search()
 
     # --- selection, detail, marks ----------------------------------------------------
 
@@ -319,6 +368,8 @@ class UsersScreen(UserActions):
         self.table.set_marked(row.id, marked)
         self._show_position()
         self._update_bindings()
+        if self.table.cursor_row < self.table.row_count - 1:
+            self.table.move_cursor(row=self.table.cursor_row + 1)  # marking a run: space, space…
 
     def clear_marks(self, user_ids: set[int] | None = None) -> None:
         """Unmark `user_ids` (default: every marked user)."""
@@ -340,6 +391,7 @@ class UsersScreen(UserActions):
         if self.has_class("detail-open") and not self.has_class("-wide"):
             self.remove_class("detail-open")
         elif self.marked:
+            self.notify(f"Cleared {count(len(self.marked))} marks.")
             self.clear_marks()
         elif not self.query_one(UserFilters).clear():
             self.table.focus()

@@ -92,7 +92,12 @@ class UserFilters(Horizontal):
         )
 
     def focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        """Focus the search box now (Widget.focus waits its turn behind queued keys)."""
+        self.screen.set_focus(self.query_one("#search", Input))
+
+    @property
+    def search_focused(self) -> bool:
+        return self.query_one("#search", Input).has_focus
 
     def clear(self) -> bool:
         """Empty the search and reset the filters; False when there was nothing to clear."""

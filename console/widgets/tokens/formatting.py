@@ -17,7 +17,7 @@ from typing import Any
 from textual.content import Content
 from textual.highlight import highlight
 
-from backend.services.jwt_display import humanize_seconds, json_safe, numeric_date_problem
+from backend.services.jwt_display import json_safe, numeric_date_problem, relative_phrase
 
 # Control, format (bidi overrides, zero-width), separator, private-use, surrogate and
 # unassigned characters: shown as \uXXXX so that nothing hides or reorders the text.
@@ -75,19 +75,6 @@ def local_date(timestamp: float, tz: tzinfo | None) -> str:
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
     except (OverflowError, ValueError):  # year 9999 plus a positive UTC offset
         return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def relative_phrase(claim: str, delta: float) -> str:
-    """ "expires in 14 min", "expired 3 h ago", "issued 2 min ago"... for `delta` seconds."""
-    span = humanize_seconds(abs(delta), short=True)
-    future = delta > 0
-    if claim == "exp":
-        return f"expires in {span}" if future else f"expired {span} ago"
-    if claim == "nbf":
-        return f"valid in {span}" if future else f"valid since {span} ago"
-    if claim == "iat":
-        return f"issued {span} in the future" if future else f"issued {span} ago"
-    return f"in {span}" if future else f"{span} ago"
 
 
 def claim_time(claim: str, value: Any, now: float, tz: tzinfo | None) -> ClaimTime:

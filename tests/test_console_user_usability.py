@@ -1,0 +1,182 @@
+"""The Users screen as a person types at it: fast bursts, focus, and what the notices say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import TEST_PASSWORD, UserFactory
+from console_users_kit import (
+    console_context,
+    fill,
+    notices,
+    running_console,
+    settle,
+    text_of,
+    type_burst,
+)
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from textual.widgets import Button, Input, Select
+
+from backend.config import Settings
+from backend.database import Database
+from backend.models import AuditEvent, User
+from console.screens.dialogs import TypedConfirmDialog
+from console.screens.export_dialog import ExportDialog
+from console.screens.help import HelpDialog, KeyGroup
+from console.screens.password_dialog import PasswordDialog
+from console.screens.user_form import UserFormDialog
+from console.screens.users import UsersScreen
+
+
+async def audit_count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+
+async def test_tab_between_fields_typed_in_one_burst_fills_each_field(
+    settings: Settings, db: Database, session: AsyncSession
+) -> None:
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, UserFormDialog)
+        type_burst(pilot, "ann@example.com", "<tab>", "Ann Admin", "<tab>", "<tab>", TEST_PASSWORD)
+        await settle(pilot)
+        assert form.query_one("#email", Input).value == "ann@example.com"
+        assert form.query_one("#full_name", Input).value == "Ann Admin"
+        assert form.query_one("#role", Select).value == "user"
+        assert form.query_one("#password", Input).value == TEST_PASSWORD
+        type_burst(pilot, "<shift+tab>", "<shift+tab>")
+        await settle(pilot)
+        assert app.focused is form.query_one("#full_name", Input)
+        type_burst(pilot, "<enter>")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+        assert "Created ann@example.com (user)." in notices(app)
+    user = await session.scalar(select(User).where(User.email == "ann@example.com"))
+    assert user is not None
+    assert user.full_name == "Ann Admin"
+
+
+async def test_slash_then_text_in_one_burst_searches(
+    settings: Settings, db: Database, make_user: UserFactory
+) -> None:
+    await make_user(email="adam@example.com")
+    await make_user(email="zed@example.com")
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        type_burst(pilot, "<slash>", "adam/x")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, UsersScreen)  # "a" did not switch to Audit
+        assert screen.query_one("#search", Input).value == "adam/x"  # "/" typed in the box
+
+
+async def test_a_validation_error_moves_the_cursor_to_the_field(
+    settings: Settings, db: Database
+) -> None:
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("n")
+        await settle(pilot)
+        await fill(pilot, "#email", "not-an-email")
+        app.screen.query_one("#password", Input).focus()
+        await fill(pilot, "#password", "short")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#email", Input)
+
+
+async def test_saving_an_unchanged_edit_writes_nothing_and_says_so(
+    settings: Settings, db: Database, session: AsyncSession, make_user: UserFactory
+) -> None:
+    await make_user(email="same@example.com")
+    before = await audit_count(session)
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, UserFormDialog)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+        assert "No changes to save for same@example.com." in notices(app)
+    assert await audit_count(session) == before
+
+
+async def test_a_mistyped_delete_confirmation_says_why_nothing_happened(
+    settings: Settings, db: Database, make_user: UserFactory
+) -> None:
+    await make_user(email="keep@example.com")
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("delete")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, TypedConfirmDialog)
+        assert dialog.query_one("#typed", Input).placeholder == ""  # nothing looks typed
+        await fill(pilot, "#typed", "keep@")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is dialog
+        expected = "That does not match; type keep@example.com exactly."
+        assert text_of(app, "#typed-error") == expected
+        await fill(pilot, "#typed", "keep@example.com")
+        assert not dialog.query_one("#typed-error").display
+        assert not dialog.query_one("#confirm", Button).disabled
+
+
+async def test_tab_in_a_burst_reaches_the_password_dialog_buttons(
+    settings: Settings, db: Database, make_user: UserFactory
+) -> None:
+    await make_user(email="pw@example.com")
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("p")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PasswordDialog)
+        type_burst(pilot, "abc", "<tab>", "d")
+        await settle(pilot)
+        assert dialog.query_one("#password", Input).value == "abc"
+        assert app.focused is dialog.query_one("#set", Button)
+
+
+async def test_export_says_an_exact_count_without_about(
+    settings: Settings, db: Database, make_user: UserFactory, tmp_path: Path
+) -> None:
+    await make_user(email="one@example.com")
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportDialog)
+        assert "Writes 1 users of the current view" in text_of(app, ".dialog-hint")
+
+
+async def test_space_marks_and_moves_down_and_esc_says_it_cleared_the_marks(
+    settings: Settings, db: Database, make_user: UserFactory
+) -> None:
+    for name in ("a", "b", "c"):
+        await make_user(email=f"{name}@example.com")
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        screen = app.screen
+        assert isinstance(screen, UsersScreen)
+        await pilot.press("space", "space")
+        await settle(pilot)
+        assert sorted(screen.marked.values()) == ["a@example.com", "b@example.com"]
+        assert screen.table.cursor_row == 2
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen.marked == {}
+        assert "Cleared 2 marks." in notices(app)
+
+
+async def test_help_explains_each_key_and_lists_the_dimmed_ones(
+    settings: Settings, db: Database
+) -> None:
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("question_mark")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, HelpDialog)
+        screen_keys = {item.key: item for item in dialog.keys if item.group is KeyGroup.SCREEN}
+        assert screen_keys["b"].detail == "Act on every marked user"
+        assert not screen_keys["b"].enabled  # nothing marked yet: listed, dimmed
+        assert "tab" not in screen_keys  # Textual's own focus keys are not this screen's
+        assert "Cursor down" in {item.description for item in dialog.keys}
