@@ -275,7 +275,14 @@ async def test_export_writes_the_current_view(
         await pilot.click("#export")
         await settle(pilot)
         assert "Exported 1 users" in text_of(app, "#export-status")
-        await pilot.click("#export")  # now "Close"
+        # The button is now "Close". Button ignores a click while the previous click's
+        # press effect (0.2 s) still shows, as a person's second click never lands then.
+        close = app.screen.query_one("#export")
+        for _ in range(40):
+            if not close.has_class("-active"):
+                break
+            await pilot.pause(0.05)
+        await pilot.click("#export")
         await settle(pilot)
         assert isinstance(app.screen, UsersScreen)
     lines = target.read_text(encoding="utf-8").splitlines()
