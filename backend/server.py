@@ -137,6 +137,8 @@ class EmbeddedServer:
             host=self._host,
             port=self._requested_port,
             lifespan="on",
+            # The API has no WebSocket routes; loading a WebSocket protocol cost start-up time.
+            ws="none",
             log_config=None,
             access_log=self._log_handler is not None,
             # No proxy sits in front of the console's server: X-Forwarded-For would be a lie.

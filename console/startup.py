@@ -76,17 +76,20 @@ async def prepare_schema(context: ConsoleContext) -> SchemaState:
     """Read the schema revision; migrate the embedded SQLite default up to head.
 
     Only the embedded default is migrated automatically (DESIGN.md): a shared or
-    production database changes only by an explicit `db upgrade`.
+    production database changes only by an explicit `db upgrade`. Alembic is loaded
+    only then: reading the revision needs none of it.
     Raises StartupError when the database does not answer.
     """
-    migrations = await _import("backend.services.migrations")
     from sqlalchemy.exc import DBAPIError  # loaded with the database, before this runs
 
+    from backend.services import schema
+
     engine = context.database.engine
+    head = schema.REQUIRED_REVISION
     try:
-        revision = await migrations.current_revision(engine)
-        head = migrations.head_revision()
+        revision = await schema.current_revision(engine)
         if revision != head and context.settings.uses_default_database:
+            migrations = await _import("backend.services.migrations")
             await migrations.upgrade(engine)
             return SchemaState(revision=head, head=head, migrated_now=True)
     except (OSError, DBAPIError) as error:

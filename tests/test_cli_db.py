@@ -16,6 +16,7 @@ from test_cli import (
 
 from backend.database import Database
 from backend.services import migrations
+from backend.services.schema import current_revision
 
 HEAD = migrations.head_revision()
 
@@ -85,7 +86,7 @@ async def test_failed_migration_is_one_sentence_and_changes_nothing(tmp_path: Pa
         # Claim an empty schema over real tables: upgrading then collides with them.
         await migrations.stamp(database.engine, "base")
         cli("db", "upgrade").assert_error("refused", "already exists")
-        assert await migrations.current_revision(database.engine) is None
+        assert await current_revision(database.engine) is None
     finally:
         await database.dispose()
 
@@ -98,6 +99,6 @@ async def test_postgres_upgrade_check_and_downgrade(tmp_path: Path, postgresql_u
         cli("db", "downgrade", "base").assert_ok()
         database = Database(cli.database_url)
         try:
-            assert await migrations.current_revision(database.engine) is None
+            assert await current_revision(database.engine) is None
         finally:
             await database.dispose()

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from alembic import command
 from conftest import DEFAULT_TEST_POSTGRES_URL, _create_postgres_database, _drop_postgres_database
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection
 
 from backend.database import Database
 from backend.services import migrations
 from backend.services.errors import InvalidInput
+from backend.services.schema import REQUIRED_REVISION, current_revision, is_current
 
 ROOT = Path(__file__).resolve().parents[1]
 Schema = dict[str, dict[str, list[str]]]
@@ -91,17 +92,30 @@ async def test_every_revision_goes_up_and_down_one_step_at_a_time(fresh: Databas
         await migrations.downgrade(engine, below)
         assert await schema(fresh) == before, f"downgrading {revision} left changes behind"
         await migrations.upgrade(engine, revision)
-        assert await migrations.current_revision(engine) == revision
+        assert await current_revision(engine) == revision
         assert await schema(fresh) == after
     for revision, below in reversed(steps):
-        assert await migrations.current_revision(engine) == revision
+        assert await current_revision(engine) == revision
         await migrations.downgrade(engine, "-1")
-        assert await migrations.current_revision(engine) == (None if below == "base" else below)
+        assert await current_revision(engine) == (None if below == "base" else below)
+
+
+def test_the_code_requires_the_newest_revision() -> None:
+    # The console and /health read the revision without Alembic and compare it to this.
+    assert migrations.head_revision() == REQUIRED_REVISION
+
+
+async def test_a_version_table_with_two_rows_is_at_no_single_revision(fresh: Database) -> None:
+    await migrations.upgrade(fresh.engine)
+    async with fresh.engine.begin() as connection:
+        await connection.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
+    assert await current_revision(fresh.engine) == f"0001,{REQUIRED_REVISION}"
+    assert not await is_current(fresh.engine)
 
 
 async def test_models_match_the_migrated_schema(fresh: Database) -> None:
     await migrations.upgrade(fresh.engine)
-    assert await migrations.is_at_head(fresh.engine)
+    assert await is_current(fresh.engine)
     assert await migrations.pending_model_changes(fresh.engine) == []
 
 
@@ -109,7 +123,7 @@ async def test_downgrade_to_base_leaves_only_the_version_table(fresh: Database) 
     await migrations.upgrade(fresh.engine)
     await migrations.downgrade(fresh.engine, "base")
     assert await table_names(fresh) == ["alembic_version"]
-    assert await migrations.current_revision(fresh.engine) is None
+    assert await current_revision(fresh.engine) is None
 
 
 async def test_alembic_command_line_and_the_service_reach_the_same_revision(
@@ -128,10 +142,10 @@ async def test_alembic_command_line_and_the_service_reach_the_same_revision(
     )
     _out, errors = await process.communicate()
     assert process.returncode == 0, errors.decode()
-    by_command_line = (await migrations.current_revision(fresh.engine), await schema(fresh))
+    by_command_line = (await current_revision(fresh.engine), await schema(fresh))
     await migrations.downgrade(fresh.engine, "base")
     await migrations.upgrade(fresh.engine)
-    by_service = (await migrations.current_revision(fresh.engine), await schema(fresh))
+    by_service = (await current_revision(fresh.engine), await schema(fresh))
     assert by_command_line == by_service
     assert by_service[0] == migrations.head_revision()
 
@@ -141,7 +155,7 @@ async def test_unknown_revision_is_invalid_input_and_changes_nothing(fresh: Data
         await migrations.upgrade(fresh.engine, "nope")
     assert caught.value.message.endswith(".")
     assert "\n" not in caught.value.message
-    assert await migrations.current_revision(fresh.engine) is None
+    assert await current_revision(fresh.engine) is None
 
 
 async def test_history_marks_applied_revisions_newest_first(fresh: Database) -> None:
@@ -156,7 +170,7 @@ async def test_history_marks_applied_revisions_newest_first(fresh: Database) -> 
 
 async def test_stamp_records_a_revision_without_running_it(fresh: Database) -> None:
     await migrations.stamp(fresh.engine, "head")
-    assert await migrations.current_revision(fresh.engine) == migrations.head_revision()
+    assert await current_revision(fresh.engine) == migrations.head_revision()
     assert await table_names(fresh) == ["alembic_version"]
 
 

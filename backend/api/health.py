@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from backend.api.deps import DatabaseDep
 from backend.api.errors import DATABASE_UNAVAILABLE, is_connection_error
-from backend.services import migrations
+from backend.services import schema
 
 router = APIRouter(tags=["health"])
 
@@ -18,7 +18,7 @@ async def health(database: DatabaseDep) -> JSONResponse:
     try:
         async with database.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-        revision = await migrations.current_revision(database.engine)
+        revision = await schema.current_revision(database.engine)
     except Exception as error:
         if not is_connection_error(error):
             raise

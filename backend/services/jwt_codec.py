@@ -20,8 +20,6 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from jose import jwk, jwt
-
 # `X as X` marks a re-export: TokenWarning and describe_numeric_date are public API here.
 from backend.services.jwt_display import TokenWarning as TokenWarning
 from backend.services.jwt_display import (
@@ -169,6 +167,8 @@ def encode_token(
     if headers is not None and "alg" in headers:
         raise ValueError("alg comes from `algorithm`, not from `headers`")
     extra = None if headers is None else dict(headers)
+    from jose import jwt  # deferred like jwk below
+
     return str(jwt.encode(dict(claims), key, algorithm=algorithm, headers=extra))
 
 
@@ -363,6 +363,10 @@ def _check_signature(parsed: _Parsed, key: str, algorithm: str) -> _Failure | No
 def _hmac_key(key: str, algorithm: str) -> Any:
     # A Key object stops jose reading a JSON-looking secret as a JWK set; jose also
     # refuses PEM/SSH public keys as HMAC secrets (the classic confusion attack).
+    # python-jose loads the cryptography package (~45 ms): imported at the first
+    # token rather than while the console and the API start.
+    from jose import jwk
+
     return jwk.construct(key, algorithm)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import backend.models  # noqa: F401  (registers every table on Base.metadata)
 from backend.database import Base
 from backend.services.errors import InvalidInput
+from backend.services.schema import current_revision
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -112,19 +113,6 @@ def offline_sql(command_name: str, revision: str, url: str) -> str:
     except CommandError as error:
         raise InvalidInput(_one_sentence(error)) from None
     return buffer.getvalue()
-
-
-async def current_revision(engine: AsyncEngine) -> str | None:
-    """The revision the database is at (None for an empty, unmigrated database)."""
-
-    def read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
-
-    return await _on_connection(engine, read, transactional=False)
-
-
-async def is_at_head(engine: AsyncEngine) -> bool:
-    return await current_revision(engine) == head_revision()
 
 
 async def history(engine: AsyncEngine) -> list[Revision]:

@@ -138,12 +138,12 @@ def _migrate(state: CliState, command: str, revision: str, *, sql: bool) -> None
 async def _run_migration(
     state: CliState, command: str, revision: str
 ) -> tuple[str | None, str | None, str]:
-    from backend.services import migrations
+    from backend.services import migrations, schema
 
     async with open_database(state.settings, require_head=False) as database:
-        before = await migrations.current_revision(database.engine)
+        before = await schema.current_revision(database.engine)
         await getattr(migrations, command)(database.engine, revision)
-        after = await migrations.current_revision(database.engine)
+        after = await schema.current_revision(database.engine)
         return before, after, database.masked_url
 
 
@@ -153,9 +153,9 @@ async def _status(state: CliState) -> dict[str, Any]:
 
 
 async def _status_of(database: Database) -> dict[str, Any]:
-    from backend.services import migrations
+    from backend.services import migrations, schema
 
-    revision = await migrations.current_revision(database.engine)
+    revision = await schema.current_revision(database.engine)
     head = migrations.head_revision()
     return {
         "database": database.masked_url,

@@ -107,6 +107,7 @@ def _start_uvicorn(state: CliState, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
+        ws="none",  # the API has no WebSocket routes
         log_config=_log_config(),
         access_log=False,
     )

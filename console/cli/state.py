@@ -87,13 +87,15 @@ async def open_database(
 
 async def ensure_schema(database: Database, *, migrate: bool) -> None:
     """Migrate to head (`migrate`) or else insist the schema is at head already."""
-    from backend.services import migrations
+    from backend.services import schema
 
     if migrate:
+        from backend.services import migrations
+
         await migrations.upgrade(database.engine)
         return
-    current = await migrations.current_revision(database.engine)
-    head = migrations.head_revision()
+    current = await schema.current_revision(database.engine)
+    head = schema.REQUIRED_REVISION
     if current != head:
         where = "has no schema yet" if current is None else f"is at revision {current}, not {head}"
         raise CliError(f"The database at {database.masked_url} {where}; {UPGRADE_HINT}.")
