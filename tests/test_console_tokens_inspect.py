@@ -15,7 +15,7 @@ from console_tokens_kit import (
     text_of,
 )
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Tabs
+from textual.widgets import Input, Select, TabbedContent, Tabs
 
 from backend.config import Settings
 from backend.database import Database
@@ -216,13 +216,29 @@ async def test_a_token_issued_earlier_can_be_picked_for_inspection(
         assert text_of(app, "#inspect-verdict").startswith("✔ VALID")
 
 
+async def test_typing_on_arrival_goes_into_the_token_field_not_to_the_keys(
+    settings: Settings, db: Database
+) -> None:
+    app = console_app(settings, database=db, clock=ManualClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"eyJq.x.q")  # "q" alone would quit, "v"/"n" switch tabs
+        await settle(pilot)
+        assert app.is_running
+        assert app.screen.query_one("#inspect-token", Input).value == "eyJq.x.q"
+        assert app.screen.query_one(TabbedContent).active == "tokens-inspect"
+
+
 async def test_slash_focuses_the_token_field_and_escape_leaves_it(
     settings: Settings, db: Database
 ) -> None:
     app = console_app(settings, database=db, clock=ManualClock())
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape")
+        assert isinstance(app.screen.focused, Tabs)
+        assert app.screen.check_action("leave_field", ()) is False  # nothing to leave
         await pilot.press("slash")
         assert app.focused is app.screen.query_one("#inspect-token", Input)
+        assert app.screen.check_action("leave_field", ()) is True  # esc shown in the footer
         await pilot.press("escape")
         assert isinstance(app.focused, Tabs)
 

@@ -38,8 +38,8 @@ async def test_issue_mints_a_login_like_token_audited_by_its_jti(
     alice = await make_user(Role.USER, email="alice@example.com")
     app = tokens_app(settings, db)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
-        app.screen.query_one("#issue-email", Input).focus()
+        await pilot.press("escape", "n")  # out of the token field, then the Issue tab
+        assert app.focused is app.screen.query_one("#issue-email", Input)
         await pilot.press(*"alic")
         await settle(pilot)
         matches = app.screen.query_one("#issue-matches", OptionList)
@@ -73,7 +73,7 @@ async def test_issued_token_is_offered_for_inspection_copy_and_probe(
     await make_user(Role.USER, email="bob@example.com")
     app = tokens_app(settings, db)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await pilot.press("escape", "n")
         app.screen.query_one("#issue-email", Input).value = "bob@example.com"
         app.screen.query_one("#issue-minutes", Input).focus()
         await pilot.press("enter")
@@ -98,7 +98,7 @@ async def test_issue_shows_every_mistake_inline_and_writes_nothing(
     await make_user(Role.USER, email="carol@example.com")
     app = tokens_app(settings, db)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await pilot.press("escape", "n")
         await pilot.click("#issue-submit")
         await pilot.pause()
         assert text_of(app, "#issue-email-error") == "Pick the user the token is for."
@@ -143,7 +143,7 @@ async def test_read_only_console_cannot_issue(
     await make_user(Role.USER, email="dave@example.com")
     app = tokens_app(settings, db, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await pilot.press("escape", "n")
         assert app.screen.query_one("#issue-submit", Button).disabled
         app.screen.query_one("#issue-email", Input).value = "dave@example.com"
         app.screen.query_one("#issue-minutes", Input).focus()

@@ -14,7 +14,7 @@ from textual.widgets import Button, DataTable, Input
 from backend.config import Settings
 from backend.database import Database
 from backend.models import RevokedToken, Role, User
-from backend.services import tokens
+from backend.services import tokens, users
 from backend.services.actor import Actor
 from backend.services.audit import AuditFilter, list_events
 from backend.services.jwt_codec import encode_token
@@ -168,7 +168,7 @@ async def test_revoked_list_searches_by_jti(
         await tokens.revoke_token(session, actor, policy, live_token(policy, alice, jti))
     app = console_app(settings, database=db)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("v")
+        await pilot.press("escape", "v")
         await settle(pilot)
         assert sorted(revoked_rows(app)) == ["jti-apple", "jti-banana", "jti-cherry"]
 
@@ -176,6 +176,29 @@ async def test_revoked_list_searches_by_jti(
         await settle(pilot)
         assert app.focused is app.screen.query_one("#revoked-search", Input)
         assert revoked_rows(app) == ["jti-banana"]
+
+
+async def test_revoked_list_shows_each_users_email(
+    settings: Settings,
+    db: Database,
+    session: AsyncSession,
+    policy: AuthPolicy,
+    make_user: UserFactory,
+) -> None:
+    alice = await make_user(Role.USER, email="alice@example.com")
+    gone = await make_user(Role.USER, email="gone@example.com")
+    gone_id = gone.id
+    actor = Actor.cli("fixture")
+    await tokens.revoke_token(session, actor, policy, live_token(policy, alice, "jti-alice"))
+    await tokens.revoke_token(session, actor, policy, live_token(policy, gone, "jti-gone"))
+    await users.delete_user(session, actor, gone_id)
+    app = console_app(settings, database=db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape", "v")
+        await settle(pilot)
+        table = app.screen.query_one("#revoked-table", DataTable)
+        owners = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(2)}
+        assert owners == {"jti-alice": "alice@example.com", "jti-gone": f"deleted user {gone_id}"}
 
 
 async def test_read_only_console_binds_no_revoking(

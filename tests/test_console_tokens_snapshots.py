@@ -138,7 +138,7 @@ def test_snapshot_issue(snap_compare: Any, world: SnapshotWorld) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("n")
+        await pilot.press("escape", "n")
         screen = pilot.app.screen
         screen.query_one("#issue-email", Input).value = "alice"
         screen.query_one("#issue-minutes", Input).value = "15"

@@ -216,6 +216,27 @@ async def test_revoke_token_refuses_what_it_cannot_revoke(
     assert (await session.scalars(select(RevokedToken))).all() == []
 
 
+async def test_revoked_list_names_each_user_by_email_and_searches_it(
+    session: AsyncSession, make_user: UserFactory
+) -> None:
+    alice, gone = await make_user(email="alice@example.com"), await make_user()
+    gone_id = gone.id
+    later = utcnow() + dt.timedelta(minutes=5)
+    await tokens.revoke_jti(session, CONSOLE, "of-alice", later, alice.id)
+    await tokens.revoke_jti(session, CONSOLE, "of-gone", later, gone_id)
+    await tokens.revoke_jti(session, CONSOLE, "of-nobody", later, None)
+    await users.delete_user(session, CONSOLE, gone_id)
+    listed = {r.jti: (r.user_id, r.user_email) for r in await tokens.list_revoked(session, CONSOLE)}
+    assert listed == {
+        "of-alice": (alice.id, "alice@example.com"),
+        "of-gone": (gone_id, None),  # the entry outlives its user
+        "of-nobody": (None, None),
+    }
+    found = await tokens.list_revoked(session, CONSOLE, search="ALICE@")
+    assert [r.jti for r in found] == ["of-alice"]
+    assert len(await tokens.list_revoked(session, CONSOLE, limit=2)) == 2
+
+
 async def test_expired_revocations_are_purged(session: AsyncSession) -> None:
     past, future = utcnow() - dt.timedelta(minutes=1), utcnow() + dt.timedelta(minutes=5)
     await tokens.revoke_jti(session, CONSOLE, "old", past, None)

@@ -76,6 +76,18 @@ class RevocationInfo:
     revoked_by: str
 
 
+@dataclass(frozen=True, slots=True)
+class RevokedEntry:
+    """One line of the revoked list, with the email of the token's user."""
+
+    jti: str
+    user_id: int | None
+    user_email: str | None  # None: no user, or the user has been deleted since
+    revoked_at: dt.datetime
+    revoked_by: str
+    expires_at: dt.datetime
+
+
 def issue_token(
     user: User | UserRead,
     policy: AuthPolicy,
@@ -366,17 +378,38 @@ async def list_revoked(
     *,
     search: str | None = None,
     limit: int = 100,
-) -> list[RevokedToken]:
-    """Revoked tokens that have not expired yet, newest first; search by jti or revoker."""
+) -> list[RevokedEntry]:
+    """Revoked tokens not expired yet, newest first, each with its user's email.
+
+    At most `limit` rows; `search` matches the jti, the user's email or who revoked it.
+    Raises PermissionDenied.
+    """
     permissions.require_staff(actor)
     await purge_expired_revocations(session)
-    query = select(RevokedToken).order_by(RevokedToken.revoked_at.desc()).limit(limit)
+    query = (
+        select(
+            RevokedToken.jti,
+            RevokedToken.user_id,
+            User.email.label("user_email"),
+            RevokedToken.revoked_at,
+            RevokedToken.revoked_by,
+            RevokedToken.expires_at,
+        )
+        # One primary-key lookup per listed row; a deleted user leaves the email empty.
+        .outerjoin(User, User.id == RevokedToken.user_id)
+        .order_by(RevokedToken.revoked_at.desc())
+        .limit(limit)
+    )
     if search:
         pattern = f"%{search.strip()}%"
         query = query.where(
-            or_(RevokedToken.jti.like(pattern), RevokedToken.revoked_by.like(pattern))
+            or_(
+                RevokedToken.jti.like(pattern),
+                User.email.like(pattern.lower()),
+                RevokedToken.revoked_by.like(pattern),
+            )
         )
-    return list((await session.scalars(query)).all())
+    return [RevokedEntry(**row._mapping) for row in await session.execute(query)]
 
 
 async def purge_expired_revocations(session: AsyncSession, *, commit: bool = True) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Button, Input, TabbedContent, TabPane, Tabs
+from textual.widgets import Button, Input, TabbedContent, TabPane, Tabs, TextArea
 
 from backend.schemas.user import UserRead
 from backend.services.tokens import IssuedToken
@@ -27,6 +27,12 @@ SEARCH_FIELDS = {
     "tokens-issue": "#issue-email",
     "tokens-inspect": "#inspect-token",
     "tokens-revoke": "#revoked-search",
+}
+# Where the focus goes on arriving at a tab: the field its work starts with.
+ENTRY_FOCUS = {
+    "tokens-issue": "#issue-email",
+    "tokens-inspect": "#inspect-token",
+    "tokens-revoke": "#revoked-table",
 }
 WRITE_ACTIONS = frozenset({"revoke", "force_logout"})
 
@@ -48,7 +54,7 @@ class TokensScreen(ConsoleScreen):
         Binding("f", "force_logout", "Force logout", id="tokens.force_logout"),
         Binding("c", "copy_token", "Copy token", id="tokens.copy"),
         Binding("p", "use_in_probe", "Use in probe", id="tokens.probe"),
-        Binding("escape", "leave_field", "Back", show=False, id="tokens.back"),
+        Binding("escape", "leave_field", "Leave field", id="tokens.back"),
     ]
 
     def compose_content(self) -> ComposeResult:
@@ -66,6 +72,11 @@ class TokensScreen(ConsoleScreen):
                 yield InspectPane(tz=tz, id="inspect-pane")
             with TabPane("Revoke", id="tokens-revoke"):
                 yield RevokePane(read_only=context.read_only, tz=tz, id="revoke-pane")
+
+    def on_mount(self) -> None:
+        # Arriving here is mostly to paste a token: typing lands in its field, not on
+        # the single-letter keys (a "q" in a token would quit). esc leaves the field.
+        self.query_one(ENTRY_FOCUS["tokens-inspect"]).focus()
 
     # --- what the panes tell each other --------------------------------------------
 
@@ -119,6 +130,9 @@ class TokensScreen(ConsoleScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and self.context.read_only:
             return False
+        if action == "leave_field":
+            # Shown while typing in a field (letters type there), gone elsewhere.
+            return isinstance(self.focused, Input | TextArea)
         # Help and the palette ask before the panes are mounted: no pane, nothing to act on.
         panes = self.query(RevokePane)
         if action == "revoke":
@@ -131,6 +145,7 @@ class TokensScreen(ConsoleScreen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        self.query_one(ENTRY_FOCUS[tab]).focus()
 
     def action_focus_search(self) -> None:
         """Focus the current tab's search or input field."""

@@ -11,7 +11,6 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
-from backend.models import RevokedToken
 from backend.services import tokens, users
 from backend.services.errors import PermissionDenied
 from backend.services.jwt_display import numeric_date_problem
@@ -35,7 +34,7 @@ class RevokePane(ReportsWorkerErrors, Vertical):
     """
 
     class RevokedListLoaded(Message):
-        def __init__(self, revoked: list[RevokedToken]) -> None:
+        def __init__(self, revoked: list[tokens.RevokedEntry]) -> None:
             super().__init__()
             self.revoked = revoked
 
@@ -54,7 +53,7 @@ class RevokePane(ReportsWorkerErrors, Vertical):
             yield Button("Revoke token (delete)", id="revoke-token", variant="error")
             yield Button("Force-logout its user (f)", id="revoke-logout", variant="warning")
         yield Label("Revoked tokens (expired ones are purged)")
-        yield Input(placeholder="Search by jti or by who revoked it", id="revoked-search")
+        yield Input(placeholder="Search by jti, user email or who revoked it", id="revoked-search")
         yield RevokedTable(tz=self._tz, id="revoked-table")
 
     def on_mount(self) -> None:

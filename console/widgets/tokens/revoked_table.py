@@ -7,7 +7,7 @@ from datetime import tzinfo
 
 from textual.widgets import DataTable
 
-from backend.models import RevokedToken
+from backend.services.tokens import RevokedEntry
 from console.widgets.tokens.formatting import local_date, safe_line
 
 COLUMNS = ("jti", "user", "revoked", "by", "expires")
@@ -27,15 +27,23 @@ class RevokedTable(DataTable[str]):
     def on_mount(self) -> None:
         self.add_columns(*COLUMNS)
 
-    def show(self, revoked: Sequence[RevokedToken]) -> None:
+    def show(self, revoked: Sequence[RevokedEntry]) -> None:
         """Replace the rows with `revoked`."""
         self.clear()
         for entry in revoked:
             self.add_row(
                 safe_line(entry.jti, limit=32),
-                "—" if entry.user_id is None else f"user {entry.user_id}",
+                _owner(entry),
                 local_date(entry.revoked_at.timestamp(), self._tz),
                 safe_line(entry.revoked_by, limit=40),
                 local_date(entry.expires_at.timestamp(), self._tz),
                 key=entry.jti,
             )
+
+
+def _owner(entry: RevokedEntry) -> str:
+    if entry.user_id is None:
+        return "—"
+    if entry.user_email is None:
+        return f"deleted user {entry.user_id}"
+    return safe_line(entry.user_email, limit=40)
