@@ -7,13 +7,15 @@ Creates a scratch database, migrates it, seeds it (backend.services.seeding), th
    sent raw through asyncpg (captured from SQLAlchemy), interleaved, and prints the
    medians and their ratio (the target: within 2x);
 2. runs the console headless on that database, pages through it, searches and
-   opens the detail panel, and prints the longest event-loop stall (target: 100 ms)
-   and the process's peak memory (target: 200 MB).
+   opens the detail panel, and prints the longest event-loop stalls (target: none
+   over 100 ms), the median time per page, the garbage collections meanwhile, and
+   the process's peak memory (target: 200 MB).
 
 The scratch database is dropped at the end.
 
     uv run python bench/bench_users_screen.py [--count 1000000] [--rounds 400]
     uv run python bench/bench_users_screen.py --database-url URL   # reuse a seeded database
+    uv run python bench/bench_users_screen.py --database-url URL --console-only
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from sqlalchemy import event
@@ -148,19 +150,27 @@ async def compare(database: Database, raw: asyncpg.Connection, case: Case, round
     return Timing(statistics.median(service_samples), statistics.median(raw_samples))
 
 
+class Stall(NamedTuple):  # a tuple of atoms: the collector soon stops tracking it
+    wall_ms: float  # how late the loop came back
+    cpu_ms: float  # the loop thread's CPU time meanwhile: less when other processes ran
+    phase: str
+
+
 class LoopWatch:
-    """The longest time the event loop took to come back to a 5 ms sleeper."""
+    """How late the event loop came back to a 5 ms sleeper, every time (the stalls)."""
 
     def __init__(self) -> None:
-        self.longest_ms = 0.0
+        self.stalls: list[Stall] = []
+        self.phase = "start-up"
         self._task: asyncio.Task[None] | None = None
 
     async def _watch(self) -> None:
         while True:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             await asyncio.sleep(0.005)
-            late = (time.perf_counter() - started) * 1000 - 5
-            self.longest_ms = max(self.longest_ms, late)
+            wall_ms = (time.perf_counter() - started) * 1000 - 5
+            cpu_ms = (time.thread_time() - cpu_started) * 1000
+            self.stalls.append(Stall(wall_ms, cpu_ms, self.phase))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._watch())
@@ -170,55 +180,119 @@ class LoopWatch:
             self._task.cancel()
 
 
-async def drive_console(url: str, pages: int) -> float:
-    """Page through the Users screen headless; the longest loop stall in ms."""
+@dataclass
+class ConsoleRun:
+    stalls: list[Stall]
+    page_ms: list[float]  # from the key to the next page shown and idle again
+    page_cpu_ms: list[float]  # the process's CPU time meanwhile (steadier on a busy machine)
+    gc_pauses_ms: list[tuple[int, float]]
+
+    def report(self) -> None:
+        worst = sorted(self.stalls, key=lambda stall: stall.wall_ms, reverse=True)[:5]
+        print(f"  longest event-loop stall: {worst[0].wall_ms:.0f} ms ({worst[0].phase})")
+        listed = ", ".join(f"{stall.wall_ms:.0f} ({stall.cpu_ms:.0f})" for stall in worst)
+        print(f"  worst five stalls, ms (the loop's CPU ms meanwhile): {listed}")
+        by_phase = {stall.phase: 0.0 for stall in self.stalls}
+        for stall in self.stalls:
+            by_phase[stall.phase] = max(by_phase[stall.phase], stall.wall_ms)
+        print("  longest by phase: " + ", ".join(f"{p} {ms:.0f}" for p, ms in by_phase.items()))
+        busiest = max(stall.cpu_ms for stall in self.stalls)
+        print(f"  longest stall in CPU time: {busiest:.0f} ms")
+        print(
+            f"  per page (key to page shown): median {statistics.median(self.page_ms):.0f} ms,"
+            f" max {max(self.page_ms):.0f} ms over {len(self.page_ms)} pages"
+        )
+        print(
+            f"  CPU per page: median {statistics.median(self.page_cpu_ms):.0f} ms,"
+            f" max {max(self.page_cpu_ms):.0f} ms"
+        )
+        for generation in range(3):
+            pauses = [ms for gen, ms in self.gc_pauses_ms if gen == generation]
+            longest = max(pauses, default=0.0)
+            print(f"  gc generation {generation}: {len(pauses)} runs, longest {longest:.1f} ms")
+
+
+class GcWatch:
+    """The duration of every collection the cyclic garbage collector runs."""
+
+    def __init__(self) -> None:
+        self.pauses_ms: list[tuple[int, float]] = []  # (generation, ms)
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            elapsed = (time.perf_counter() - self._started) * 1000
+            self.pauses_ms.append((info["generation"], elapsed))
+
+
+async def drive_console(url: str, pages: int) -> ConsoleRun:
+    """Page through the Users screen headless, timing the loop's stalls and each page."""
     settings = load_settings(database_url=url, secret_key=SECRET_KEY, data_dir="/tmp/bc-bench")
     context = ConsoleContext.from_settings(settings)
     app = BackendConsoleApp(context, server=None)
-    watch = LoopWatch()
+    watch, collections = LoopWatch(), GcWatch()
+    page_ms: list[float] = []
+    page_cpu_ms: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         watch.start()
+        gc.callbacks.append(collections)
+        await pilot.pause()
+        watch.phase = "paging"
         for _ in range(pages):
+            started, cpu_started = time.perf_counter(), time.process_time()
             await pilot.press("right_square_bracket")
             await app.workers.wait_for_complete()
+            await pilot.pause()
+            page_ms.append((time.perf_counter() - started) * 1000)
+            page_cpu_ms.append((time.process_time() - cpu_started) * 1000)
+        watch.phase = "search"
         await pilot.press("slash", *SEARCH_TERM, "enter", "enter")
         await app.workers.wait_for_complete()
+        watch.phase = "cursor"
         for _ in range(20):
             await pilot.press("down")
         await app.workers.wait_for_complete()
         await pilot.pause()
+        gc.callbacks.remove(collections)
         watch.stop()
         position = str(app.screen.query_one("#users-position").render())
         print(f"  after paging and searching the screen shows: {position}")
-    return watch.longest_ms
+    return ConsoleRun(watch.stalls, page_ms, page_cpu_ms, collections.pauses_ms)
 
 
-async def main(count: int, rounds: int, pages: int, reuse: str | None) -> None:
-    async with scratch_database(count, reuse) as url:
-        database = Database(url)
-        raw = await asyncpg.connect(asyncpg_dsn(url))
-        cases = [
-            Case("first page (email order)", UserQuery()),
-            Case("deep page (half-way)", UserQuery(), after=await deep_cursor(raw, count)),
-            Case(f"search {SEARCH_TERM!r} (trigram)", UserQuery(search=SEARCH_TERM)),
-            Case("search 'ma' (email prefix)", UserQuery(search="ma")),
-            Case("last login, newest first", UserQuery(sort=UserSort.LAST_LOGIN, descending=True)),
-        ]
-        print(f"\n{'case':34} {'service':>10} {'raw':>10} {'ratio':>7}")
-        for case in cases:
-            timing = await compare(database, raw, case, rounds)
-            print(
-                f"{case.name:34} {timing.service_ms:8.3f}ms {timing.raw_ms:8.3f}ms"
-                f" {timing.ratio:6.2f}x"
-            )
-        await raw.close()
-        await database.dispose()
-        print("\nconsole, headless, on this database:")
+async def compare_queries(url: str, count: int, rounds: int) -> None:
+    database = Database(url)
+    raw = await asyncpg.connect(asyncpg_dsn(url))
+    cases = [
+        Case("first page (email order)", UserQuery()),
+        Case("deep page (half-way)", UserQuery(), after=await deep_cursor(raw, count)),
+        Case(f"search {SEARCH_TERM!r} (trigram)", UserQuery(search=SEARCH_TERM)),
+        Case("search 'ma' (email prefix)", UserQuery(search="ma")),
+        Case("last login, newest first", UserQuery(sort=UserSort.LAST_LOGIN, descending=True)),
+    ]
+    print(f"\n{'case':34} {'service':>10} {'raw':>10} {'ratio':>7}")
+    for case in cases:
+        timing = await compare(database, raw, case, rounds)
+        print(
+            f"{case.name:34} {timing.service_ms:8.3f}ms {timing.raw_ms:8.3f}ms {timing.ratio:6.2f}x"
+        )
+    await raw.close()
+    await database.dispose()
+
+
+async def main(arguments: argparse.Namespace) -> None:
+    async with scratch_database(arguments.count, arguments.database_url) as url:
+        if not arguments.console_only:
+            await compare_queries(url, arguments.count, arguments.rounds)
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"\nconsole, headless, on this database (load average {load}):")
         gc.collect()  # start the console without the seeding's and timings' garbage
-        longest = await drive_console(url, pages)
+        run = await drive_console(url, arguments.pages)
+        run.report()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"  longest event-loop stall while loading: {longest:.0f} ms")
         print(f"  peak memory of this process (bench + console): {peak_mb:.0f} MB")
 
 
@@ -228,5 +302,7 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=400)
     parser.add_argument("--pages", type=int, default=40)
     parser.add_argument("--database-url", default=None, help="reuse a seeded database")
-    arguments = parser.parse_args()
-    asyncio.run(main(arguments.count, arguments.rounds, arguments.pages, arguments.database_url))
+    parser.add_argument(
+        "--console-only", action="store_true", help="skip the service-vs-raw query timings"
+    )
+    asyncio.run(main(parser.parse_args()))

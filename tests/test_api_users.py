@@ -662,3 +662,15 @@ async def test_user_role_cannot_force_logout_others(
     response = await client.post(f"{USERS}/{other.id}/revoke-tokens", headers=await login_as(user))
     assert response.status_code == 403
     assert (await client.get(ME, headers=other_headers)).status_code == 200
+
+
+async def test_unlocking_an_account_that_is_not_locked_is_200_and_writes_nothing(
+    client: httpx.AsyncClient, make_user: UserFactory, login_as: LoginAs, session: AsyncSession
+) -> None:
+    admin, user = await make_user(Role.ADMIN), await make_user()
+    headers = await login_as(admin)
+    before = await audit_count(session)
+    response = await client.post(f"{USERS}/{user.id}/unlock", headers=headers)
+    assert response.status_code == 200, response.text
+    assert (response.json()["locked_until"], response.json()["version"]) == (None, 1)
+    assert await audit_count(session) == before

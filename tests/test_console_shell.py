@@ -68,7 +68,7 @@ async def test_area_keys_switch_screens_and_placeholders_say_so(
         await settle(pilot)
         assert type(app.screen).__name__ == "TokensScreen"
         assert app.screen.query(StatusBar)  # the app gives every screen its status bar
-        await pilot.press("u")
+        await pilot.press("escape", "u")  # the Tokens screen opens in its token field
         await settle(pilot)
         assert isinstance(app.screen, UsersScreen)
 
@@ -258,7 +258,7 @@ async def test_a_failing_worker_shows_a_notice_and_the_console_stays_up(
     async def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the page query broke")
 
-    monkeypatch.setattr("console.screens.users.page_user_rows", broken)
+    monkeypatch.setattr("console.screens.user_paging.page_user_rows", broken)
     app = BackendConsoleApp(console_context(settings, db), server=None)
     async with app.run_test() as pilot:
         with contextlib.suppress(WorkerFailed):

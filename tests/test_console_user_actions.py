@@ -45,7 +45,7 @@ async def audit_actions(session: AsyncSession, user_id: int) -> list[tuple[str, 
 def select_row(app: object, email: str) -> None:
     screen = app.screen  # type: ignore[attr-defined]
     assert isinstance(screen, UsersScreen)
-    index = [row.email for row in screen.window.rows].index(email)
+    index = [row.email for row in screen.pager.window.rows].index(email)
     screen.table.move_cursor(row=index)
 
 
@@ -63,7 +63,7 @@ async def test_create_a_user_with_a_typed_password(
         await pilot.click("#save")
         await settle(pilot)
         assert isinstance(app.screen, UsersScreen)
-        assert "new.person@example.com" in [row.email for row in app.screen.window.rows]
+        assert "new.person@example.com" in [row.email for row in app.screen.pager.window.rows]
     user = await reload_user(session, "new.person@example.com")
     assert user is not None
     assert (user.full_name, user.role) == ("New Person", "support")
@@ -220,7 +220,7 @@ async def test_delete_needs_the_email_typed(
         await settle(pilot)
         assert "Deleted gone@example.com." in notices(app)
         assert isinstance(app.screen, UsersScreen)
-        assert [row.email for row in app.screen.window.rows] == ["kept@example.com"]
+        assert [row.email for row in app.screen.pager.window.rows] == ["kept@example.com"]
     assert await reload_user(session, "gone@example.com") is None
     assert await reload_user(session, "kept@example.com") is not None
     assert ("console:tester", "user.delete") in await audit_actions(session, gone_id)
@@ -257,6 +257,26 @@ async def test_bulk_actions_apply_to_the_marked_rows(
     }
     assert users["a"] is not None
     assert users["a"].tokens_valid_after is not None
+
+
+async def test_bulk_activate_counts_only_the_accounts_it_changed(
+    settings: Settings, db: Database, session: AsyncSession, make_user: UserFactory
+) -> None:
+    awake = await make_user(email="a@example.com")
+    dormant = await make_user(email="b@example.com")
+    await session.execute(update(User).where(User.id == dormant.id).values(is_active=False))
+    await session.commit()
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("space", "space", "b")
+        await settle(pilot)
+        await pilot.click("#bulk-activate")
+        await settle(pilot)
+        assert "Activated 1 of 2 users; 1 already was." in notices(app)
+    assert ("console:tester", "user.activate") in await audit_actions(session, dormant.id)
+    assert ("console:tester", "user.activate") not in await audit_actions(session, awake.id)
+    activated = await reload_user(session, "b@example.com")
+    assert activated is not None
+    assert activated.is_active
 
 
 async def test_export_writes_the_current_view(

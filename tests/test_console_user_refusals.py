@@ -6,7 +6,7 @@ from conftest import UserFactory
 from console_users_kit import console_context, fill, notices, running_console, settle, text_of
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from textual.widgets import Select
+from textual.widgets import Input, Select
 
 from backend.config import Settings
 from backend.database import Database
@@ -43,10 +43,33 @@ async def test_duplicate_email_is_refused_in_the_form(
         await fill(pilot, "#password", "long enough password")
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, UserFormDialog)  # the form stays open to fix it
-        message = "A user with email taken@example.com already exists."
-        assert text_of(app, "#form-error") == message
-        assert message in notices(app, "error")
+        form = app.screen
+        assert isinstance(form, UserFormDialog)  # the form stays open to fix it
+        # Said once, beside the email field, where the cursor goes to fix it.
+        assert text_of(app, "#email-error") == "A user with email taken@example.com already exists."
+        assert not form.query_one("#form-error").display
+        assert notices(app, "error") == []
+        assert app.focused is form.query_one("#email", Input)
+    assert await snapshot_of(session) == before
+
+
+async def test_duplicate_email_in_an_edit_is_shown_beside_the_field(
+    settings: Settings, db: Database, session: AsyncSession, make_user: UserFactory
+) -> None:
+    await make_user(email="a@example.com")
+    await make_user(email="b@example.com")
+    before = await snapshot_of(session)
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("e")  # the cursor is on a@example.com
+        await settle(pilot)
+        await fill(pilot, "#email", "b@example.com")
+        await pilot.press("enter")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, UserFormDialog)
+        assert text_of(app, "#email-error") == "A user with that email already exists."
+        assert not form.query_one("#form-error").display
+        assert notices(app, "error") == []
     assert await snapshot_of(session) == before
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import TEST_PASSWORD, UserFactory
 from console_users_kit import (
     console_context,
@@ -16,11 +17,13 @@ from console_users_kit import (
 )
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, Select
 
 from backend.config import Settings
 from backend.database import Database
-from backend.models import AuditEvent, User
+from backend.models import AuditEvent, Role, User
+from backend.services import user_search
 from console.screens.dialogs import TypedConfirmDialog
 from console.screens.export_dialog import ExportDialog
 from console.screens.help import HelpDialog, KeyGroup
@@ -59,6 +62,65 @@ async def test_tab_between_fields_typed_in_one_burst_fills_each_field(
     assert user.full_name == "Ann Admin"
 
 
+async def create_in_the_form(pilot: Pilot[None], email: str) -> None:
+    await pilot.press("n")
+    await settle(pilot)
+    await fill(pilot, "#email", email)
+    await fill(pilot, "#password", TEST_PASSWORD)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_a_new_user_is_selected_on_the_page_that_starts_with_them(
+    settings: Settings, db: Database, make_user: UserFactory
+) -> None:
+    for number in range(60):
+        await make_user(email=f"u{number:02d}@example.com")
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        screen = app.screen
+        assert isinstance(screen, UsersScreen)
+        await create_in_the_form(pilot, "u30a@example.com")  # sorts 32nd of 61
+        selected = screen.table.selected
+        assert selected is not None
+        assert selected.email == "u30a@example.com"
+        assert text_of(app, "#users-position") == "rows 32-61 of 61"
+        assert "u30a@example.com" in text_of(app, "#detail-body")
+        await pilot.press("left_square_bracket")  # the rows before them are a page back
+        await settle(pilot)
+        assert text_of(app, "#users-position") == "rows 1-31 of 61"
+
+
+async def test_past_the_counting_cap_the_position_of_a_new_user_is_a_lower_bound(
+    settings: Settings, db: Database, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in "abcde":
+        await make_user(email=f"{name}@example.com")
+    monkeypatch.setattr(user_search, "COUNT_CAP", 2)
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("slash", *"example", "enter")  # filtered: counts stop at the cap
+        await settle(pilot)
+        await create_in_the_form(pilot, "da@example.com")  # four rows before it
+        assert text_of(app, "#users-position") == "rows 3+ of 4+"
+        await pilot.press("left_square_bracket")  # back at the start the index is sure
+        await settle(pilot)
+        assert text_of(app, "#users-position") == "rows 1-4 of 4+"
+
+
+async def test_a_new_user_the_filters_leave_out_is_named_in_a_notice(
+    settings: Settings, db: Database, make_user: UserFactory
+) -> None:
+    await make_user(Role.SUPPORT, email="helper@example.com")
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        screen = app.screen
+        assert isinstance(screen, UsersScreen)
+        screen.query_one("#filter-role", Select).value = "support"
+        await settle(pilot)
+        await create_in_the_form(pilot, "plain@example.com")  # a user, not support
+        expected = "plain@example.com is not shown: the search or filters leave them out."
+        assert expected in notices(app)
+        assert [row.email for row in screen.pager.window.rows] == ["helper@example.com"]
+
+
 async def test_slash_then_text_in_one_burst_searches(
     settings: Settings, db: Database, make_user: UserFactory
 ) -> None:
@@ -84,6 +146,19 @@ async def test_a_validation_error_moves_the_cursor_to_the_field(
         await pilot.press("enter")
         await settle(pilot)
         assert app.focused is app.screen.query_one("#email", Input)
+
+
+async def test_unlocking_an_account_that_is_not_locked_says_so_and_writes_nothing(
+    settings: Settings, db: Database, session: AsyncSession, make_user: UserFactory
+) -> None:
+    await make_user(email="free@example.com")
+    before = await audit_count(session)
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("l")
+        await settle(pilot)
+        assert "free@example.com was not locked." in notices(app)
+        assert not [notice for notice in notices(app) if notice.startswith("Unlocked")]
+    assert await audit_count(session) == before
 
 
 async def test_saving_an_unchanged_edit_writes_nothing_and_says_so(

@@ -132,7 +132,8 @@ async def test_unlock_ends_the_lockout_at_once(
     user = await make_user()
     await fail(session, policy, user.email, times=5)
     unlocked = await users.unlock_user(session, Actor.console("t"), user.id)
-    assert (unlocked.locked_until, unlocked.failed_login_count) == (None, 0)
+    assert unlocked.was_locked
+    assert (unlocked.user.locked_until, unlocked.user.failed_login_count) == (None, 0)
     await auth.login(session, policy, user.email, TEST_PASSWORD)
 
 

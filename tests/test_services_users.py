@@ -60,13 +60,14 @@ async def test_duplicate_email_is_a_conflict_and_writes_nothing(
 ) -> None:
     await make_user(email="dup@example.com")
     before = len(await events(session))
-    with pytest.raises(Conflict, match=r"dup@example\.com already exists"):
+    with pytest.raises(Conflict, match=r"dup@example\.com already exists") as refused:
         await users.create_user(
             session,
             CONSOLE,
             UserCreate(email="DUP@example.com", password=TEST_PASSWORD),
             policy.hasher,
         )
+    assert refused.value.field == "email"  # a form shows it beside the email field
     with pytest.raises(Conflict):
         await users.register_user(
             session, UserRegister(email="Dup@Example.com", password=TEST_PASSWORD), policy.hasher
@@ -175,9 +176,34 @@ async def test_unlocking_an_account_that_is_not_locked_writes_nothing(
 ) -> None:
     user = await make_user()
     before = len(await events(session))
-    same = await users.unlock_user(session, CONSOLE, user.id)
+    unlocked = await users.unlock_user(session, CONSOLE, user.id)
+    assert not unlocked.was_locked
+    same = unlocked.user
     assert (same.version, same.locked_until, same.failed_login_count) == (1, None, 0)
     assert len(await events(session)) == before
+
+
+async def test_unlock_clears_a_lapsed_lockout_but_says_it_was_not_locked(
+    session: AsyncSession, make_user: UserFactory
+) -> None:
+    user = await make_user()
+    user.locked_until = utcnow() - dt.timedelta(minutes=1)
+    await session.commit()
+    unlocked = await users.unlock_user(session, CONSOLE, user.id)
+    assert not unlocked.was_locked
+    assert (await fresh(session, user.id)).locked_until is None
+    assert (await events(session))[-1].action == "user.unlock"
+
+
+async def test_unlock_of_a_locked_account_says_it_was_locked(
+    session: AsyncSession, make_user: UserFactory
+) -> None:
+    user = await make_user()
+    user.locked_until, user.failed_login_count = utcnow() + dt.timedelta(minutes=5), 5
+    await session.commit()
+    unlocked = await users.unlock_user(session, CONSOLE, user.id)
+    assert unlocked.was_locked
+    assert (unlocked.user.locked_until, unlocked.user.failed_login_count) == (None, 0)
 
 
 async def test_stale_version_is_a_conflict_and_writes_nothing(
@@ -219,7 +245,7 @@ async def test_email_change_to_a_taken_address_is_a_conflict(
 ) -> None:
     await make_user(email="taken@example.com")
     user_id = (await make_user()).id  # the failed commit expires the session's objects
-    with pytest.raises(Conflict, match="already exists"):
+    with pytest.raises(Conflict, match="already exists") as refused:
         await users.update_user(
             session,
             CONSOLE,
@@ -227,6 +253,7 @@ async def test_email_change_to_a_taken_address_is_a_conflict(
             UserUpdate(version=1, email="TAKEN@example.com"),
             policy.hasher,
         )
+    assert refused.value.field == "email"
     assert (await fresh(session, user_id)).version == 1
 
 
@@ -390,12 +417,16 @@ async def test_set_active_is_audited_once_and_idempotent(
     session: AsyncSession, make_user: UserFactory
 ) -> None:
     user = await make_user()
-    await users.set_active(session, CONSOLE, user.id, False)
-    await users.set_active(session, CONSOLE, user.id, False)
+    assert (await users.set_active(session, CONSOLE, user.id, False)).changed
+    again = await users.set_active(session, CONSOLE, user.id, False)
+    assert not again.changed
+    assert not again.user.is_active
     deactivations = [e for e in await events(session) if e.action == "user.deactivate"]
     assert len(deactivations) == 1
     assert deactivations[0].changes == {"is_active": [True, False]}
-    assert (await users.set_active(session, CONSOLE, user.id, True)).is_active
+    reactivated = await users.set_active(session, CONSOLE, user.id, True)
+    assert reactivated.changed
+    assert reactivated.user.is_active
 
 
 async def test_revoke_user_tokens_cuts_off_at_the_next_whole_second(

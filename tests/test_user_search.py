@@ -21,6 +21,7 @@ from backend.services.user_search import (
     UserRow,
     UserSort,
     count_users,
+    locate_user,
     page_user_rows,
 )
 
@@ -123,6 +124,43 @@ async def test_paging_backward_returns_the_same_windows(
     assert flat == [user_id for page in forward for user_id in page]
     # The first window reached backwards may be short; every other one is whole.
     assert all(len(page) == 5 for page in backward[1:-1])
+
+
+@pytest.mark.parametrize("query", ORDERS, ids=order_id)
+async def test_every_user_can_be_located_and_their_page_starts_with_them(
+    session: AsyncSession, make_user: UserFactory, query: UserQuery
+) -> None:
+    await make_population(session, make_user)
+    order = expected_order(await all_rows(session), query)
+    for index, user_id in enumerate(order):
+        place = await locate_user(session, CONSOLE, query, user_id)
+        assert place is not None
+        assert (place.preceding, place.preceding_is_estimate) == (index, False)
+        assert (place.after is None) is (index == 0)
+        page = await page_user_rows(session, CONSOLE, query, limit=4, after=place.after)
+        assert [row.id for row in page.rows] == order[index : index + 4]
+
+
+async def test_a_user_the_filters_leave_out_has_no_place(
+    session: AsyncSession, make_user: UserFactory
+) -> None:
+    await make_user(Role.SUPPORT, email="s@example.com")
+    user = await make_user(email="u@example.com")
+    assert await locate_user(session, CONSOLE, UserQuery(role=Role.SUPPORT), user.id) is None
+    assert await locate_user(session, CONSOLE, UserQuery(), 10**9) is None
+    with pytest.raises(PermissionDenied):
+        await locate_user(session, Actor.api_user(user.id, Role.USER), UserQuery(), user.id)
+
+
+async def test_the_rows_before_a_user_are_counted_up_to_the_cap(
+    session: AsyncSession, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("a", "b", "c"):
+        last = await make_user(email=f"{name}@example.com")
+    monkeypatch.setattr(user_search, "COUNT_CAP", 1)
+    place = await locate_user(session, CONSOLE, UserQuery(), last.id)
+    assert place is not None
+    assert (place.preceding, place.preceding_is_estimate) == (1, True)  # at least one
 
 
 async def test_never_logged_in_users_sort_last_in_both_directions(

@@ -92,4 +92,5 @@ async def revoke_tokens(user_id: int, actor: ActorDep, session: SessionDep) -> U
 @router.post("/{user_id}/unlock", response_model=UserRead)
 async def unlock(user_id: int, actor: ActorDep, session: SessionDep) -> UserRead:
     """Clear a login lockout."""
-    return UserRead.model_validate(await users.unlock_user(session, actor, user_id))
+    unlocked = await users.unlock_user(session, actor, user_id)
+    return UserRead.model_validate(unlocked.user)

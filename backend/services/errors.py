@@ -4,11 +4,16 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every error a service raises on purpose; `message` is one sentence."""
+    """Base of every error a service raises on purpose; `message` is one sentence.
 
-    def __init__(self, message: str) -> None:
+    `field` names the input the error is about (e.g. "email"), when it is about one,
+    so that a form can show it beside that field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class NotFound(DomainError):

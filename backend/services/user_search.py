@@ -25,7 +25,19 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, bindparam, func, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -182,6 +194,64 @@ async def page_user_rows(
     if backward:
         return UserRows(rows=rows, before=first if more else None, after=last)
     return UserRows(rows=rows, before=first if anchor else None, after=last if more else None)
+
+
+@dataclass(frozen=True, slots=True)
+class UserPlace:
+    """Where one user sits in a listing."""
+
+    after: str | None  # the page after this cursor starts with the user (None: the first page)
+    preceding: int  # how many rows come before the user
+    preceding_is_estimate: bool  # counting stopped at COUNT_CAP: at least `preceding`
+
+
+async def locate_user(
+    session: AsyncSession, actor: Actor, query: UserQuery, user_id: int
+) -> UserPlace | None:
+    """Where user `user_id` sits in `query`'s order (the console shows a new user so).
+
+    None when the listing leaves that user out (its filters, or no such user).
+    Raises PermissionDenied.
+    """
+    permissions.require_staff(actor)
+    now = utcnow()
+    filters = _filters(query)
+    parameters = filters.parameters(query.search_term, query.role, query.is_active, now)
+    sort_value = getattr(User, _SORT_VALUE_KEYS[query.sort])
+    found = await session.execute(
+        select(sort_value, User.id).where(User.id == user_id, *filters.conditions()), parameters
+    )
+    row = found.first()
+    if row is None:
+        return None
+    position = _position((row[0], user_id), query.sort)
+    previous = await _walk(session, query, position, 1, now, backward=True, narrow=True)
+    preceding, estimated = await _count_preceding(session, query, position, parameters)
+    after = _cursor_of(query.sort, previous[0]) if previous else None
+    return UserPlace(after, preceding, estimated)
+
+
+async def _count_preceding(
+    session: AsyncSession, query: UserQuery, position: _Position, parameters: dict[str, Any]
+) -> tuple[int, bool]:
+    """(count, is_estimate) of the rows of `query` before `position`, capped like count_users."""
+    segment_index, key = position
+    earlier: list[ColumnElement[bool]] = []
+    for index, segment in enumerate(_SEGMENTS[query.sort][: segment_index + 1]):
+        # Whole phases before the position's own; within it, the keys on the near side.
+        parts = [] if segment.where is None else [segment.where]
+        if index == segment_index:
+            parts.append(_beyond(segment.key, not query.descending))
+        earlier.append(and_(*parts))
+    matching = (
+        select(User.id)
+        .where(*_filters(query).conditions(), or_(*earlier))
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    values = {**parameters, **{f"key_{i}": value for i, value in enumerate(key)}}
+    counted = int(await session.scalar(select(func.count()).select_from(matching), values) or 0)
+    return min(counted, COUNT_CAP), counted > COUNT_CAP
 
 
 async def count_users(

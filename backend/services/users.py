@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import false, func, select, update
@@ -118,29 +119,50 @@ async def set_password(
     )
 
 
-async def set_active(session: AsyncSession, actor: Actor, user_id: int, active: bool) -> User:
-    """Activate or deactivate an account. Raises NotFound, PermissionDenied, Conflict."""
+@dataclass(frozen=True, slots=True)
+class ActiveSet:
+    """What set_active did: `changed` is False when the account already was so."""
+
+    user: User
+    changed: bool
+
+
+async def set_active(session: AsyncSession, actor: Actor, user_id: int, active: bool) -> ActiveSet:
+    """Activate or deactivate an account. Raises NotFound, PermissionDenied, Conflict.
+
+    An account already so is left alone: nothing written, nothing audited.
+    """
     user = await _load(session, user_id)
     changes = _changed_fields(user, {"is_active": active})
     if not changes:
-        return user
+        return ActiveSet(user, changed=False)
     permissions.require_can_edit(actor, user, changes)
     await _guard_last_admin(session, user, changes)
     action = "user.activate" if active else "user.deactivate"
     user.is_active = active
     record_event(session, actor, action, user_target(user.id), describe_changes(changes))
-    return await _commit(session, user)
+    return ActiveSet(await _commit(session, user), changed=True)
 
 
-async def unlock_user(session: AsyncSession, actor: Actor, user_id: int) -> User:
+@dataclass(frozen=True, slots=True)
+class Unlocked:
+    """What unlock_user found: `was_locked` is False when no lockout was in force."""
+
+    user: User
+    was_locked: bool
+
+
+async def unlock_user(session: AsyncSession, actor: Actor, user_id: int) -> Unlocked:
     """Clear a login lockout and the failure count. Raises NotFound, PermissionDenied.
 
-    An account with neither is left alone: nothing written, nothing audited.
+    An account with neither is left alone: nothing written, nothing audited. A lapsed
+    lockout or a failure count alone is cleared (and audited), though it was not locked.
     """
     user = await _load(session, user_id)
     permissions.require_can_manage(actor, user, "unlock")
     if user.locked_until is None and user.failed_login_count == 0:
-        return user
+        return Unlocked(user, was_locked=False)
+    was_locked = user.is_locked(utcnow())
     changes = {
         "locked_until": (user.locked_until, None),
         "failed_login_count": (user.failed_login_count, 0),
@@ -148,7 +170,7 @@ async def unlock_user(session: AsyncSession, actor: Actor, user_id: int) -> User
     user.locked_until = None
     user.failed_login_count = 0
     record_event(session, actor, "user.unlock", user_target(user.id), describe_changes(changes))
-    return await _commit(session, user)
+    return Unlocked(await _commit(session, user), was_locked)
 
 
 async def revoke_user_tokens(session: AsyncSession, actor: Actor, user_id: int) -> User:
@@ -270,13 +292,13 @@ async def _apply(
 
 async def _insert(session: AsyncSession, actor: Actor, user: User, *, action: str) -> User:
     if await find_user_by_email(session, user.email) is not None:
-        raise Conflict(f"A user with email {user.email} already exists.")
+        raise _duplicate_email(user.email)
     session.add(user)
     try:
         await session.flush()
     except IntegrityError:
         await session.rollback()
-        raise Conflict(f"A user with email {user.email} already exists.") from None
+        raise _duplicate_email(user.email) from None
     record_event(
         session,
         actor,
@@ -297,9 +319,14 @@ async def _commit(session: AsyncSession, user: User) -> User:
             f"User {user_id} was changed by someone else at the same time; reload and try again."
         ) from None
     except IntegrityError:
+        # Email is the only unique column an edit can collide on.
         await session.rollback()
-        raise Conflict("A user with that email already exists.") from None
+        raise Conflict("A user with that email already exists.", field="email") from None
     return user
+
+
+def _duplicate_email(email: str) -> Conflict:
+    return Conflict(f"A user with email {email} already exists.", field="email")
 
 
 def _next_whole_second(moment: dt.datetime) -> dt.datetime:

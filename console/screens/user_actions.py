@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from textual import work
 from textual.message import Message
 
+from backend.schemas.user import UserRead
 from backend.services import users
 from backend.services.actor import Actor
 from backend.services.errors import DomainError
-from backend.services.user_search import UserQuery, UserRow
+from backend.services.user_search import UserRow
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import (
     BulkAction,
@@ -31,6 +32,7 @@ from console.screens.dialogs import (
 from console.screens.export_dialog import ExportDialog
 from console.screens.password_dialog import PasswordDialog, PasswordReset
 from console.screens.user_form import SavedUser, UserFormDialog
+from console.screens.user_paging import UserPager
 from console.widgets.formatting import TotalKind, count
 from console.widgets.user_table import UserTable
 
@@ -68,17 +70,35 @@ class Operation(StrEnum):
     DEACTIVATE = "deactivate"
 
 
-_Write = Callable[[AsyncSession, Actor, int], Awaitable[Any]]
+# A write answers whether the user needed it: False when there was nothing to do.
+_Write = Callable[[AsyncSession, Actor, int], Awaitable[bool]]
+
+
+async def _unlock(session: AsyncSession, actor: Actor, user_id: int) -> bool:
+    return (await users.unlock_user(session, actor, user_id)).was_locked
+
+
+def _set_active(active: bool) -> _Write:
+    async def run(session: AsyncSession, actor: Actor, user_id: int) -> bool:
+        return (await users.set_active(session, actor, user_id, active)).changed
+
+    return run
+
+
+def _always_needed(write: Callable[[AsyncSession, Actor, int], Awaitable[Any]]) -> _Write:
+    async def run(session: AsyncSession, actor: Actor, user_id: int) -> bool:
+        await write(session, actor, user_id)
+        return True
+
+    return run
+
+
 _WRITES: dict[Operation, _Write] = {
-    Operation.UNLOCK: users.unlock_user,
-    Operation.FORCE_LOGOUT: users.revoke_user_tokens,
-    Operation.DELETE: users.delete_user,
-    Operation.ACTIVATE: lambda session, actor, user_id: users.set_active(
-        session, actor, user_id, True
-    ),
-    Operation.DEACTIVATE: lambda session, actor, user_id: users.set_active(
-        session, actor, user_id, False
-    ),
+    Operation.UNLOCK: _unlock,
+    Operation.FORCE_LOGOUT: _always_needed(users.revoke_user_tokens),
+    Operation.DELETE: _always_needed(users.delete_user),
+    Operation.ACTIVATE: _set_active(True),
+    Operation.DEACTIVATE: _set_active(False),
 }
 _DONE_WORDS = {
     Operation.UNLOCK: "Unlocked",
@@ -86,6 +106,12 @@ _DONE_WORDS = {
     Operation.DELETE: "Deleted",
     Operation.ACTIVATE: "Activated",
     Operation.DEACTIVATE: "Deactivated",
+}
+# Why a write that was not needed changed nothing (the operations whose write can say so).
+_UNNEEDED_WORDS = {
+    Operation.UNLOCK: "was not locked",
+    Operation.ACTIVATE: "was already active",
+    Operation.DEACTIVATE: "was already inactive",
 }
 _BULK_OPERATIONS = {
     BulkAction.ACTIVATE: Operation.ACTIVATE,
@@ -97,23 +123,24 @@ _BULK_OPERATIONS = {
 class UserActions(ConsoleScreen):
     """The Users screen's write actions; UsersScreen provides the state they act on."""
 
-    user_query: UserQuery
+    pager: UserPager
     marked: dict[int, str]
-    total: tuple[int, TotalKind] | None
 
     class WritesApplied(Message):
-        """A write worker finished: which users it changed and which it could not."""
+        """A write worker finished: which users it changed, which did not need it, which refused."""
 
         def __init__(
             self,
             operation: Operation,
             done: dict[int, str],
+            unneeded: dict[int, str],
             refused: list[tuple[str, str]],
             bulk: bool,
         ) -> None:
             super().__init__()
             self.operation = operation
             self.done = done
+            self.unneeded = unneeded
             self.refused = refused
             self.bulk = bulk
 
@@ -122,6 +149,9 @@ class UserActions(ConsoleScreen):
         raise NotImplementedError
 
     def reload(self, *, count_again: bool = True) -> None:
+        raise NotImplementedError
+
+    def show_created(self, user: UserRead) -> None:
         raise NotImplementedError
 
     def clear_marks(self, user_ids: set[int] | None = None) -> None:
@@ -163,7 +193,10 @@ class UserActions(ConsoleScreen):
                     f"Password for {user.email}", saved.generated_password, SHOWN_ONCE_NOTE
                 )
             )
-        self.reload()
+        if saved.created:
+            self.show_created(user)
+        else:
+            self.reload()
 
     def action_reset_password(self) -> None:
         if row := self._selected():
@@ -219,10 +252,10 @@ class UserActions(ConsoleScreen):
         self.app.push_screen(BulkDialog(list(targets.values())), chosen)
 
     def action_export_csv(self) -> None:
-        expected, kind = self.total if self.total else (None, TotalKind.ABOUT)
+        expected, kind = self.pager.total if self.pager.total else (None, TotalKind.ABOUT)
         stamp = self.context.clock().astimezone(self.context.display_timezone)
         default = Path.cwd() / f"users-{stamp:%Y%m%d-%H%M%S}.csv"
-        self.app.push_screen(ExportDialog(self.user_query, expected, default, kind=kind))
+        self.app.push_screen(ExportDialog(self.pager.query, expected, default, kind=kind))
 
     def _confirm_then(
         self, dialog: ConfirmDialog | TypedConfirmDialog, proceed: Callable[[], object]
@@ -242,29 +275,37 @@ class UserActions(ConsoleScreen):
         """Run `operation` on each target, each in its own transaction (and audit event)."""
         context = self.context
         done: dict[int, str] = {}
+        unneeded: dict[int, str] = {}
         refused: list[tuple[str, str]] = []
         for user_id, email in targets.items():
             try:
                 async with context.database.session() as session:
-                    await _WRITES[operation](session, context.actor, user_id)
+                    needed = await _WRITES[operation](session, context.actor, user_id)
             except DomainError as error:
                 refused.append((email, error.message))
             else:
-                done[user_id] = email
-        self.post_message(self.WritesApplied(operation, done, refused, bulk))
+                (done if needed else unneeded)[user_id] = email
+        self.post_message(self.WritesApplied(operation, done, unneeded, refused, bulk))
 
     def on_user_actions_writes_applied(self, event: WritesApplied) -> None:
         verb = _DONE_WORDS[event.operation]
         if event.bulk:
-            attempted = len(event.done) + len(event.refused)
-            self.notify(f"{verb} {count(len(event.done))} of {count(attempted)} users.")
+            attempted = len(event.done) + len(event.unneeded) + len(event.refused)
+            already = len(event.unneeded)
+            unneeded = f"; {count(already)} already {'was' if already == 1 else 'were'}"
+            tail = unneeded if already else ""
+            self.notify(f"{verb} {count(len(event.done))} of {count(attempted)} users{tail}.")
         elif event.done:
             self.notify(f"{verb} {next(iter(event.done.values()))}.", markup=False)
+        elif event.unneeded:
+            email = next(iter(event.unneeded.values()))
+            self.notify(f"{email} {_UNNEEDED_WORDS[event.operation]}.", markup=False)
         if event.refused:
             self.notify(_refusals(event.refused), title="Refused", severity="error", markup=False)
         if event.operation is Operation.DELETE or event.bulk:
-            self.clear_marks(set(event.done))
-        if event.done:
+            self.clear_marks(set(event.done) | set(event.unneeded))
+        if event.done or event.unneeded:
+            # "Not needed" may mean the row was out of date: show what the database has.
             self.reload(count_again=event.operation is Operation.DELETE)
 
 

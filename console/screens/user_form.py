@@ -198,7 +198,11 @@ class UserFormDialog(ConsoleDialog[SavedUser]):
 
     def on_user_form_dialog_refused(self, event: Refused) -> None:
         self.query_one("#save", Button).disabled = False
-        title, message = describe_error(event.error)
+        error = event.error
+        if not event.stale and error.field in _FIELDS:
+            self._show_errors({error.field: error.message})  # beside the field, and only there
+            return
+        title, message = describe_error(error)
         if event.stale:
             self.query_one("#conflict-message", Static).update(message)
             self.query_one("#conflict").display = True

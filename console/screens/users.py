@@ -1,14 +1,14 @@
 """The Users screen: find accounts among millions and act on them.
 
 The table holds one page at a time (keyset paging through the service layer) and the
-position line says where that page sits. Workers do the reading and post messages;
-the handlers here own what the screen shows. The write actions live in UserActions.
+position line says where that page sits; UserPager keeps that state. Workers do the
+reading and post messages; the handlers here own what the screen shows. The write
+actions live in UserActions.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on, work
@@ -17,34 +17,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from backend.schemas.user import UserRead
 from backend.services import audit, users
 from backend.services.audit import AuditFilter, user_target
 from backend.services.errors import NotFound
-from backend.services.user_search import UserQuery, UserRows, count_users, page_user_rows
+from backend.services.user_search import UserQuery
 from console.screens.user_actions import UserActions
-from console.widgets.formatting import TotalKind, count, position
+from console.screens.user_paging import Page, PageRequest, UserPager, read_page, read_total
+from console.widgets.formatting import TotalKind, count
 from console.widgets.user_detail import RECENT_EVENTS, AuditLine, UserDetail
 from console.widgets.user_filters import UserFilters
 from console.widgets.user_table import PageDirection, UserTable
 
-PAGE_SIZE = 50
-SEARCH_DEBOUNCE_SECONDS = 0.25
 DETAIL_DEBOUNCE_SECONDS = 0.1
-
-
-@dataclass(frozen=True, slots=True)
-class PageRequest:
-    """Which page to show: the first, or the one after/before a cursor."""
-
-    query: UserQuery
-    after: str | None = None
-    before: str | None = None
-    offset: int = 0  # index of the first row shown before this request
-    cursor_row: int = 0  # where the cursor goes; -1 is the last row
-    delay: float = 0.0  # debounce: a newer request cancels this one while it waits
 
 
 class UsersScreen(UserActions):
@@ -113,10 +100,10 @@ class UsersScreen(UserActions):
     ]
 
     class PageLoaded(Message):
-        def __init__(self, request: PageRequest, rows: UserRows) -> None:
+        def __init__(self, page: Page, anchor: UserRead | None) -> None:
             super().__init__()
-            self.request = request
-            self.rows = rows
+            self.page = page
+            self.anchor = anchor
 
     class CountLoaded(Message):
         def __init__(self, query: UserQuery, total: int, kind: TotalKind) -> None:
@@ -134,15 +121,9 @@ class UsersScreen(UserActions):
 
     def __init__(self) -> None:
         super().__init__()
-        self.user_query = UserQuery()
-        self.window = UserRows(rows=[], before=None, after=None)
-        self.shown_request = PageRequest(UserQuery())
-        self.first_row = 0
-        self.total: tuple[int, TotalKind] | None = None
+        self.pager = UserPager()
         self.marked: dict[int, str] = {}
-        self.page_loading = True
         self._enabled_state = (False, False)  # (a row to act on, marked rows)
-        self._queued_moves = 0  # pages asked for while one was loading (+ next, - back)
 
     def compose_content(self) -> ComposeResult:
         yield UserFilters(id="filters")
@@ -159,8 +140,8 @@ class UsersScreen(UserActions):
         table.zone = self.context.display_timezone
         self.query_one(UserDetail).zone = self.context.display_timezone
         table.focus()
-        self.show(PageRequest(self.user_query))
-        self.count_matches(self.user_query)
+        self.show(PageRequest(self.pager.query))
+        self.count_matches(self.pager.query)
 
     @property
     def table(self) -> UserTable:
@@ -172,96 +153,89 @@ class UsersScreen(UserActions):
 
     # --- loading pages ---------------------------------------------------------------
 
-    def show(self, request: PageRequest) -> None:
-        """Load `request`'s page into the table (the newest request wins)."""
-        self.page_loading = True
+    def show(self, request: PageRequest, *, anchor: UserRead | None = None) -> None:
+        """Load `request`'s page into the table (the newest request wins).
+
+        With an `anchor`, the page that starts with that user, when the listing has them.
+        """
+        self.pager.loading = True
         self._show_position()
-        self.fetch_page(request)
+        self.fetch_page(request, anchor)
 
     @work(exclusive=True, group="users-page", exit_on_error=False)
-    async def fetch_page(self, request: PageRequest) -> None:
+    async def fetch_page(self, request: PageRequest, anchor: UserRead | None) -> None:
         if request.delay:
             await asyncio.sleep(request.delay)
         context = self.context
         await context.schema_checked.wait()
         async with context.database.session() as session:
-            rows = await page_user_rows(
-                session,
-                context.actor,
-                request.query,
-                limit=PAGE_SIZE,
-                after=request.after,
-                before=request.before,
-            )
-        self.post_message(self.PageLoaded(request, rows))
+            anchor_id = None if anchor is None else anchor.id
+            page = await read_page(session, context.actor, request, anchor=anchor_id)
+        self.post_message(self.PageLoaded(page, anchor))
 
     def on_users_screen_page_loaded(self, event: PageLoaded) -> None:
-        request, rows = event.request, event.rows
-        if request.query != self.user_query:
-            return  # the filters changed while this page was on its way
-        self.page_loading = False
-        if not rows.rows and (request.after or request.before):
-            self._queued_moves = 0
-            self._show_position()  # nothing beyond this edge after all: keep the window
+        page = event.page
+        if not self.pager.accept(page):
+            self._show_position()
             return
-        self.window, self.shown_request = rows, request
-        self.first_row = _offset_of(request, rows)
         table = self.table
         table.now = self.context.clock()
-        cursor = request.cursor_row if request.cursor_row >= 0 else len(rows.rows) - 1
-        table.show_rows(rows.rows, set(self.marked), cursor_at=cursor)
+        rows = page.rows.rows
+        cursor = page.request.cursor_row if page.request.cursor_row >= 0 else len(rows) - 1
+        table.show_rows(rows, set(self.marked), cursor_at=cursor)
+        if event.anchor is not None:
+            self._point_at_anchor(event.anchor, page)
         self._show_position()
         self._follow_selection()
         self._update_bindings()
-        self._take_queued_move()
+        if request := self.pager.queued_move():
+            self.show(request)
+
+    def _point_at_anchor(self, anchor: UserRead, page: Page) -> None:
+        if page.starts_with(anchor.id):
+            self.add_class("detail-open")  # the cursor is on them: show them whole
+        else:
+            self.notify(
+                f"{anchor.email} is not shown: the search or filters leave them out.",
+                markup=False,
+            )
 
     @work(exclusive=True, group="users-count", exit_on_error=False)
     async def count_matches(self, query: UserQuery) -> None:
         await self.context.schema_checked.wait()
         async with self.context.database.session() as session:
-            total, estimated = await count_users(session, query, self.context.clock())
-        if not estimated:
-            kind = TotalKind.EXACT
-        else:
-            kind = TotalKind.AT_LEAST if query.is_filtered else TotalKind.ABOUT
+            total, kind = await read_total(session, query, self.context.clock())
         self.post_message(self.CountLoaded(query, total, kind))
 
     def on_users_screen_count_loaded(self, event: CountLoaded) -> None:
-        if event.query == self.user_query:
-            self.total = (event.total, event.kind)
+        if self.pager.accept_total(event.query, event.total, event.kind):
             self._show_position()
 
     def reload(self, *, count_again: bool = True) -> None:
         """Show the current page again (after a change), keeping the cursor's row index."""
-        request = self.shown_request
-        cursor = self.table.cursor_row if self.window.rows else 0
-        self.show(PageRequest(request.query, request.after, request.before, request.offset, cursor))
+        self.show(self.pager.reload(self._cursor_row()))
         if count_again:
-            self.count_matches(self.user_query)
+            self.count_matches(self.pager.query)
+
+    def show_created(self, user: UserRead) -> None:
+        """Show the page that starts with a user just created, the cursor on them."""
+        self.show(self.pager.reload(self._cursor_row()), anchor=user)
+        self.count_matches(self.pager.query)
+
+    def _cursor_row(self) -> int:
+        return self.table.cursor_row if self.pager.window.rows else 0
 
     def _show_position(self) -> None:
-        if self.page_loading and not self.window.rows:
-            self.query_one("#users-position", Static).update("loading…")
-            return
-        total, kind = self.total if self.total else (None, TotalKind.EXACT)
-        text = position(self.first_row, len(self.window.rows), total, kind)
-        if self.page_loading:
-            text += " · loading…"
-        if self.marked:
-            text += f" · {count(len(self.marked))} marked"
+        text = self.pager.position_text(len(self.marked))
         self.query_one("#users-position", Static).update(text)
 
     # --- filters and paging ----------------------------------------------------------
 
     def on_user_filters_changed(self, event: UserFilters.Changed) -> None:
-        if event.query == self.user_query:
-            return
-        self.user_query = event.query
-        self._queued_moves = 0
-        self.total = None
-        delay = SEARCH_DEBOUNCE_SECONDS if event.typed else 0.0
-        self.show(PageRequest(event.query, delay=delay))
-        self.count_matches(event.query)
+        request = self.pager.change_query(event.query, typed=event.typed)
+        if request is not None:
+            self.show(request)
+            self.count_matches(event.query)
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
@@ -274,31 +248,12 @@ class UsersScreen(UserActions):
             self.action_previous_page()
 
     def action_next_page(self) -> None:
-        if self.page_loading:
-            self._queued_moves += 1  # a key held down: go on once this page is in
-            return
-        if self.window.after is None:
-            return
-        offset = self.first_row + len(self.window.rows)
-        self.show(PageRequest(self.user_query, after=self.window.after, offset=offset))
+        if request := self.pager.next_page():
+            self.show(request)
 
     def action_previous_page(self) -> None:
-        if self.page_loading:
-            self._queued_moves -= 1
-            return
-        if self.window.before is None:
-            return
-        before = self.window.before
-        self.show(PageRequest(self.user_query, before=before, offset=self.first_row, cursor_row=-1))
-
-    def _take_queued_move(self) -> None:
-        moves, self._queued_moves = self._queued_moves, 0
-        if moves > 0:
-            self._queued_moves = moves - 1
-            self.action_next_page()
-        elif moves < 0:
-            self._queued_moves = moves + 1
-            self.action_previous_page()
+        if request := self.pager.previous_page():
+            self.show(request)
 
     def action_reload(self) -> None:
         self.reload()
@@ -311,10 +266,10 @@ class UsersScreen(UserActions):
 
     # --- selection, detail, marks ----------------------------------------------------
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_user_table_row_highlighted(self, event: UserTable.RowHighlighted) -> None:
         self._follow_selection()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_user_table_row_selected(self, event: UserTable.RowSelected) -> None:
         self.action_open_user()
 
     def action_open_user(self) -> None:
@@ -381,7 +336,7 @@ class UsersScreen(UserActions):
 
     def _update_bindings(self) -> None:
         # Re-rendering the footer is costly: only when what is enabled really changes.
-        enabled = (bool(self.window.rows), bool(self.marked))
+        enabled = (bool(self.pager.window.rows), bool(self.marked))
         if enabled != self._enabled_state:
             self._enabled_state = enabled
             self.refresh_bindings()
@@ -395,10 +350,3 @@ class UsersScreen(UserActions):
             self.clear_marks()
         elif not self.query_one(UserFilters).clear():
             self.table.focus()
-
-
-def _offset_of(request: PageRequest, rows: UserRows) -> int:
-    if request.before is not None:
-        # Paging back: the rows end just before the old window; at the start, it is 0.
-        return 0 if rows.before is None else max(request.offset - len(rows.rows), 0)
-    return request.offset

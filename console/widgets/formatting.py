@@ -51,12 +51,20 @@ class TotalKind(StrEnum):
     AT_LEAST = "at_least"  # counting stopped at a cap
 
 
-def position(first: int, shown: int, total: int | None, kind: TotalKind) -> str:
-    """ "rows 1,201-1,250 of about 1,000,000" (`first` is 0-based; None: still counting)."""
+def position(
+    first: int, shown: int, total: int | None, kind: TotalKind, *, first_at_least: bool = False
+) -> str:
+    """ "rows 1,201-1,250 of about 1,000,000" (`first` is 0-based; None: still counting).
+
+    `first_at_least`: counting the rows before stopped at `first`: "rows 10,001+ of …".
+    """
     if shown == 0:
         return "no rows"
     last = first + shown
-    span = f"rows {count(first + 1)}-{count(last)}"
+    if first_at_least:
+        span = f"rows {count(first + 1)}+"
+    else:
+        span = f"rows {count(first + 1)}-{count(last)}"
     if total is None:
         return f"{span} of …"
     total = max(total, last)
