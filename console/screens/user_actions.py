@@ -167,8 +167,7 @@ class UserActions(ConsoleScreen):
         return True
 
     def _selected(self) -> UserRow | None:
-        found = self.query(UserTable)
-        return found.first().selected if found else None
+        return self.table.selected  # None before the first page too
 
     # --- dialogs -----------------------------------------------------------------
 
