@@ -7,13 +7,14 @@ import io
 import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from textual import events
 from textual.app import App
 from textual.content import Content
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from backend.config import Settings
@@ -26,6 +27,7 @@ from console.context import ConsoleContext
 # Every console test sees this moment as "now", in UTC.
 FIXED_NOW = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.UTC)
 TESTER = Actor.console("tester")
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
 
 
 def console_context(
@@ -51,6 +53,18 @@ async def settle(pilot: Pilot[Any]) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def press_for(pilot: Pilot[Any], screen_type: type[ScreenT], *keys: str) -> ScreenT:
+    """Press `keys`, let the console settle, and return the screen they led to.
+
+    Asserts that screen is a `screen_type` (a dialog, or the screen staying put).
+    """
+    await pilot.press(*keys)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, screen_type)
+    return screen
 
 
 @asynccontextmanager

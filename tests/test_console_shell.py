@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import TEST_SECRET_KEY, UserFactory, make_settings
-from console_users_kit import console_context, notices, running_console, settle, text_of
+from console_users_kit import console_context, notices, press_for, running_console, settle, text_of
 from textual.widgets import Select
 from textual.worker import WorkerFailed
 
@@ -58,10 +58,7 @@ async def test_area_keys_switch_screens_and_placeholders_say_so(
             ("r", "Routes"),
             ("a", "Audit"),
         ):
-            await pilot.press(key)
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, PlaceholderScreen)
+            screen = await press_for(pilot, PlaceholderScreen, key)
             assert screen.area_title.startswith(title)
             assert "a later issue adds this screen" in text_of(app, ".placeholder")
         await pilot.press("t")
@@ -76,11 +73,8 @@ async def test_area_keys_switch_screens_and_placeholders_say_so(
 async def test_help_lists_the_keys_of_the_screen_and_of_the_app(
     settings: Settings, db: Database
 ) -> None:
-    async with running_console(console_context(settings, db)) as (pilot, app):
-        await pilot.press("question_mark")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, HelpDialog)
+    async with running_console(console_context(settings, db)) as (pilot, _):
+        dialog = await press_for(pilot, HelpDialog, "question_mark")
         described = {item.description: item.group for item in dialog.keys}
         assert described["New"] is KeyGroup.SCREEN
         assert described["Export"] is KeyGroup.SCREEN
@@ -88,9 +82,7 @@ async def test_help_lists_the_keys_of_the_screen_and_of_the_app(
         assert described["Tokens"] is KeyGroup.EVERYWHERE
         assert described["Cursor down"] is KeyGroup.MOVING
         assert [item.group for item in dialog.keys] == sorted(item.group for item in dialog.keys)
-        await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, UsersScreen)
+        await press_for(pilot, UsersScreen, "escape")
 
 
 async def test_the_palette_lists_every_area_and_the_screen_actions(
@@ -317,8 +309,6 @@ async def test_a_crashing_handler_restarts_its_screen_instead_of_closing_the_con
         assert "The Users screen was restarted after that error." in notices(app)
         assert isinstance(app.screen, UsersScreen)
         assert app.screen is not crashed
-        await pilot.press("question_mark")
-        await settle(pilot)
-        assert isinstance(app.screen, HelpDialog)
+        await press_for(pilot, HelpDialog, "question_mark")
         await pilot.press("escape", "q")
     assert app.return_code == 0

@@ -10,6 +10,7 @@ from console_users_kit import (
     console_context,
     fill,
     notices,
+    press_for,
     running_console,
     settle,
     text_of,
@@ -53,9 +54,7 @@ async def test_create_a_user_with_a_typed_password(
     settings: Settings, db: Database, session: AsyncSession, policy: AuthPolicy
 ) -> None:
     async with running_console(console_context(settings, db)) as (pilot, app):
-        await pilot.press("n")
-        await settle(pilot)
-        assert isinstance(app.screen, UserFormDialog)
+        await press_for(pilot, UserFormDialog, "n")
         await fill(pilot, "#email", "New.Person@Example.com")
         await fill(pilot, "#full_name", "New Person")
         app.screen.query_one("#role", Select).value = "support"
@@ -78,10 +77,7 @@ async def test_create_with_a_generated_password_shows_it_once(
         await pilot.press("n")
         await settle(pilot)
         await fill(pilot, "#email", "gen@example.com")
-        await pilot.press("enter")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, SecretDialog)
+        dialog = await press_for(pilot, SecretDialog, "enter")
         secret = dialog.secret
         await pilot.click("#copy")
         assert app.clipboard == secret
@@ -99,10 +95,7 @@ async def test_edit_name_role_and_active(
 ) -> None:
     user = await make_user(email="edit@example.com", full_name="Old Name")
     async with running_console(console_context(settings, db)) as (pilot, app):
-        await pilot.press("e")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, UserFormDialog)
+        form = await press_for(pilot, UserFormDialog, "e")
         await fill(pilot, "#full_name", "New Name")
         form.query_one("#role", Select).value = "support"
         form.query_one("#is_active", Checkbox).value = False
@@ -133,9 +126,7 @@ async def test_reset_password_typed_and_generated(
 ) -> None:
     user = await make_user(email="pw@example.com")
     async with running_console(console_context(settings, db)) as (pilot, app):
-        await pilot.press("p")
-        await settle(pilot)
-        assert isinstance(app.screen, PasswordDialog)
+        await press_for(pilot, PasswordDialog, "p")
         await fill(pilot, "#password", "a brand new secret")
         await pilot.press("enter")
         await settle(pilot)
@@ -171,9 +162,7 @@ async def test_unlock_and_force_logout(
         await pilot.press("l")
         await settle(pilot)
         assert "Unlocked lock@example.com." in notices(app)
-        await pilot.press("o")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmDialog)
+        await press_for(pilot, ConfirmDialog, "o")
         await pilot.click("#confirm")
         await settle(pilot)
         assert "Logged out lock@example.com." in notices(app)
@@ -191,12 +180,10 @@ async def test_cancelled_force_logout_changes_nothing(
     settings: Settings, db: Database, session: AsyncSession, make_user: UserFactory
 ) -> None:
     await make_user(email="stay@example.com")
-    async with running_console(console_context(settings, db)) as (pilot, app):
+    async with running_console(console_context(settings, db)) as (pilot, _):
         await pilot.press("o")
         await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, UsersScreen)
+        await press_for(pilot, UsersScreen, "escape")
     fresh = await reload_user(session, "stay@example.com")
     assert fresh is not None
     assert fresh.tokens_valid_after is None
@@ -209,10 +196,7 @@ async def test_delete_needs_the_email_typed(
     await make_user(email="kept@example.com")
     async with running_console(console_context(settings, db)) as (pilot, app):
         select_row(app, "gone@example.com")
-        await pilot.press("delete")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, TypedConfirmDialog)
+        dialog = await press_for(pilot, TypedConfirmDialog, "delete")
         await fill(pilot, "#typed", "kept@example.com")
         assert dialog.query_one("#confirm", Button).disabled
         await fill(pilot, "#typed", "gone@example.com")
@@ -236,9 +220,7 @@ async def test_bulk_actions_apply_to_the_marked_rows(
         assert isinstance(screen, UsersScreen)
         await pilot.press("space", "space")  # space marks and moves to the next row
         assert "2 marked" in text_of(app, "#users-position")
-        await pilot.press("b")
-        await settle(pilot)
-        assert isinstance(app.screen, BulkDialog)
+        await press_for(pilot, BulkDialog, "b")
         await pilot.click("#bulk-deactivate")
         await settle(pilot)
         assert "Deactivated 2 of 2 users." in notices(app)
@@ -288,9 +270,7 @@ async def test_export_writes_the_current_view(
     async with running_console(console_context(settings, db)) as (pilot, app):
         app.screen.query_one("#filter-role", Select).value = "support"
         await settle(pilot)
-        await pilot.press("x")
-        await settle(pilot)
-        assert isinstance(app.screen, ExportDialog)
+        await press_for(pilot, ExportDialog, "x")
         await fill(pilot, "#path", str(target))
         await pilot.click("#export")
         await settle(pilot)

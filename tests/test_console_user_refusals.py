@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from conftest import UserFactory
-from console_users_kit import console_context, fill, notices, running_console, settle, text_of
+from console_users_kit import (
+    console_context,
+    fill,
+    notices,
+    press_for,
+    running_console,
+    settle,
+    text_of,
+)
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from textual.widgets import Input, Select
@@ -63,10 +71,7 @@ async def test_duplicate_email_in_an_edit_is_shown_beside_the_field(
         await pilot.press("e")  # the cursor is on a@example.com
         await settle(pilot)
         await fill(pilot, "#email", "b@example.com")
-        await pilot.press("enter")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, UserFormDialog)
+        form = await press_for(pilot, UserFormDialog, "enter")
         assert text_of(app, "#email-error") == "A user with that email already exists."
         assert not form.query_one("#form-error").display
         assert notices(app, "error") == []
@@ -100,9 +105,7 @@ async def test_short_password_in_a_reset_is_refused(
         await pilot.press("p")
         await settle(pilot)
         await fill(pilot, "#password", "1234567")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, PasswordDialog)
+        await press_for(pilot, PasswordDialog, "enter")
         assert text_of(app, "#password-error") == "Password must be at least 8 bytes long."
     assert await snapshot_of(session) == before
 
@@ -178,9 +181,7 @@ async def test_the_last_admin_cannot_be_deleted(
         await pilot.press("delete")
         await settle(pilot)
         await fill(pilot, "#typed", "only-admin@example.com")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, UsersScreen)
+        await press_for(pilot, UsersScreen, "enter")
         assert notices(app, "error") == [
             "This is the last active administrator; promote another one first."
         ]
@@ -226,8 +227,6 @@ async def test_read_only_binds_no_write_action(
             {"new_user", "edit_user", "delete_user", "reset_password", "unlock_user"}
         )
         assert {"export_csv", "focus_search", "toggle_mark"} <= bound
-        await pilot.press("n", "e", "p", "l", "o", "delete", "space", "b")
-        await settle(pilot)
-        assert isinstance(app.screen, UsersScreen)
+        await press_for(pilot, UsersScreen, "n", "e", "p", "l", "o", "delete", "space", "b")
         assert app.screen.query_one("#status-read-only").display
     assert await snapshot_of(session) == before

@@ -10,6 +10,7 @@ from console_users_kit import (
     console_context,
     fill,
     notices,
+    press_for,
     running_console,
     settle,
     text_of,
@@ -40,10 +41,7 @@ async def test_tab_between_fields_typed_in_one_burst_fills_each_field(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
     async with running_console(console_context(settings, db)) as (pilot, app):
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, UserFormDialog)
+        form = await press_for(pilot, UserFormDialog, "n")
         type_burst(pilot, "ann@example.com", "<tab>", "Ann Admin", "<tab>", "<tab>", TEST_PASSWORD)
         await settle(pilot)
         assert form.query_one("#email", Input).value == "ann@example.com"
@@ -167,12 +165,8 @@ async def test_saving_an_unchanged_edit_writes_nothing_and_says_so(
     await make_user(email="same@example.com")
     before = await audit_count(session)
     async with running_console(console_context(settings, db)) as (pilot, app):
-        await pilot.press("e")
-        await settle(pilot)
-        assert isinstance(app.screen, UserFormDialog)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, UsersScreen)
+        await press_for(pilot, UserFormDialog, "e")
+        await press_for(pilot, UsersScreen, "enter")
         assert "No changes to save for same@example.com." in notices(app)
     assert await audit_count(session) == before
 
@@ -182,10 +176,7 @@ async def test_a_mistyped_delete_confirmation_says_why_nothing_happened(
 ) -> None:
     await make_user(email="keep@example.com")
     async with running_console(console_context(settings, db)) as (pilot, app):
-        await pilot.press("delete")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, TypedConfirmDialog)
+        dialog = await press_for(pilot, TypedConfirmDialog, "delete")
         assert dialog.query_one("#typed", Input).placeholder == ""  # nothing looks typed
         await fill(pilot, "#typed", "keep@")
         await pilot.press("enter")
@@ -203,10 +194,7 @@ async def test_tab_in_a_burst_reaches_the_password_dialog_buttons(
 ) -> None:
     await make_user(email="pw@example.com")
     async with running_console(console_context(settings, db)) as (pilot, app):
-        await pilot.press("p")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, PasswordDialog)
+        dialog = await press_for(pilot, PasswordDialog, "p")
         type_burst(pilot, "abc", "<tab>", "d")
         await settle(pilot)
         assert dialog.query_one("#password", Input).value == "abc"
@@ -218,9 +206,7 @@ async def test_export_says_an_exact_count_without_about(
 ) -> None:
     await make_user(email="one@example.com")
     async with running_console(console_context(settings, db)) as (pilot, app):
-        await pilot.press("x")
-        await settle(pilot)
-        assert isinstance(app.screen, ExportDialog)
+        await press_for(pilot, ExportDialog, "x")
         assert "Writes 1 users of the current view" in text_of(app, ".dialog-hint")
 
 
@@ -245,11 +231,8 @@ async def test_space_marks_and_moves_down_and_esc_says_it_cleared_the_marks(
 async def test_help_explains_each_key_and_lists_the_dimmed_ones(
     settings: Settings, db: Database
 ) -> None:
-    async with running_console(console_context(settings, db)) as (pilot, app):
-        await pilot.press("question_mark")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, HelpDialog)
+    async with running_console(console_context(settings, db)) as (pilot, _):
+        dialog = await press_for(pilot, HelpDialog, "question_mark")
         screen_keys = {item.key: item for item in dialog.keys if item.group is KeyGroup.SCREEN}
         assert screen_keys["b"].detail == "Act on every marked user"
         assert not screen_keys["b"].enabled  # nothing marked yet: listed, dimmed

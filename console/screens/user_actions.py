@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from textual import work
@@ -144,18 +144,16 @@ class UserActions(ConsoleScreen):
             self.refused = refused
             self.bulk = bulk
 
-    @property
-    def table(self) -> UserTable:
-        raise NotImplementedError
+    if TYPE_CHECKING:
+        # What UsersScreen, the one screen these actions are mixed into, provides.
+        @property
+        def table(self) -> UserTable: ...
 
-    def reload(self, *, count_again: bool = True) -> None:
-        raise NotImplementedError
+        def reload(self, *, count_again: bool = True) -> None: ...
 
-    def show_created(self, user: UserRead) -> None:
-        raise NotImplementedError
+        def show_created(self, user: UserRead) -> None: ...
 
-    def clear_marks(self, user_ids: set[int] | None = None) -> None:
-        raise NotImplementedError
+        def clear_marks(self, user_ids: set[int] | None = None) -> None: ...
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and self.context.read_only:
