@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from backend.config import ConfigError
 
 # Stable constraint names, so Alembic can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -107,9 +109,40 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.close()
 
 
+@contextmanager
+def unusable_url_errors(url: str) -> Iterator[None]:
+    """Turn "this URL names no usable database or driver" into a one-sentence ConfigError."""
+    from sqlalchemy.exc import ArgumentError, InvalidRequestError
+
+    try:
+        yield
+    except (ArgumentError, InvalidRequestError, ImportError) as error:
+        reason = str(error).splitlines()[0].rstrip(".")
+        raise ConfigError(
+            f"The database URL {_shown_url(url)} cannot be used ({reason}); "
+            "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/NAME."
+        ) from None
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return mask_url(url)
+    except ArgumentError:
+        return "(unparsable, not shown)"
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for `url`, with the per-dialect settings this app relies on."""
-    parsed = make_url(url)
+    """An async engine for `url`, with the per-dialect settings this app relies on.
+
+    Raises ConfigError when the URL names no usable database or driver.
+    """
+    with unusable_url_errors(url):
+        return _create_engine(make_url(url), **kwargs)
+
+
+def _create_engine(parsed: URL, **kwargs: Any) -> AsyncEngine:
     _guard_database_logs()
     # SQL echo (INFO) and error messages would otherwise show parameters such as hashes.
     kwargs.setdefault("hide_parameters", True)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 from conftest import TEST_SECRET_KEY
 from sqlalchemy.engine import make_url
 
@@ -275,6 +276,20 @@ def test_unreachable_database_is_one_sentence_with_the_password_masked(tmp_path:
 def test_unparsable_database_url_is_one_sentence_without_the_url(tmp_path: Path) -> None:
     result = default_cli(tmp_path)("--database-url", "postgres ql://u:pw@h/d", "users", "list")
     result.assert_error("cannot be used", "sqlite+aiosqlite:///PATH")
+    assert "pw@" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["nonsense", "mysql://u:pw@h/d", "sqlite:///plain-driver.db"])
+def test_the_console_refuses_an_unusable_database_url_in_one_sentence(
+    tmp_path: Path, url: str
+) -> None:
+    result = default_cli(tmp_path)("--database-url", url, "--no-server")
+    assert result.code == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "cannot be used" in lines[0]
+    assert "sqlite+aiosqlite:///PATH" in lines[0]
     assert "pw@" not in result.stderr
 
 

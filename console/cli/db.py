@@ -15,7 +15,6 @@ from console.cli.state import (
     open_database,
     run,
     state_of,
-    unusable_url_errors,
 )
 
 if TYPE_CHECKING:
@@ -123,6 +122,8 @@ def _migrate(state: CliState, command: str, revision: str, *, sql: bool) -> None
 
     if sql:
         url = state.settings.resolved_database_url
+        from backend.database import unusable_url_errors
+
         with unusable_url_errors(url):
             typer.echo(migrations.offline_sql(command, revision, url))
         return

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -102,39 +102,12 @@ async def ensure_schema(database: Database, *, migrate: bool) -> None:
 
 
 def _connect(url: str) -> Database:
-    from backend.database import Database
-
-    with unusable_url_errors(url):
-        try:
-            return Database(url)
-        except OSError as error:  # SQLite: the file's directory cannot be created
-            raise unreachable(_shown_url(url), error) from None
-
-
-@contextmanager
-def unusable_url_errors(url: str) -> Iterator[None]:
-    """Turn "this URL names no usable database or driver" into one CliError sentence."""
-    from sqlalchemy.exc import ArgumentError, InvalidRequestError
+    from backend.database import Database, mask_url
 
     try:
-        yield
-    except (ArgumentError, InvalidRequestError, ImportError) as error:
-        reason = str(error).splitlines()[0].rstrip(".")
-        raise CliError(
-            f"The database URL {_shown_url(url)} cannot be used ({reason}); "
-            "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/NAME."
-        ) from None
-
-
-def _shown_url(url: str) -> str:
-    from sqlalchemy.exc import ArgumentError
-
-    from backend.database import mask_url
-
-    try:
-        return mask_url(url)
-    except ArgumentError:
-        return "(unparsable, not shown)"
+        return Database(url)  # ConfigError for an unusable URL
+    except OSError as error:  # SQLite: the file's directory cannot be created
+        raise unreachable(mask_url(url), error) from None
 
 
 def unreachable(masked_url: str, error: BaseException) -> CliError:
