@@ -7,6 +7,8 @@ the console's database engine. `q` stops the server and closes the connections.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
@@ -19,7 +21,13 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
-from textual.worker import WorkerFailed
+from textual.worker import (
+    NoActiveWorker,
+    Worker,
+    WorkerError,
+    WorkerFailed,
+    get_current_worker,
+)
 
 from backend.config import ConfigError, Settings
 from console.commands import ConsoleCommands
@@ -213,11 +221,31 @@ class BackendConsoleApp(App[None]):
         if self._closed:
             return
         self._closed = True
+        await self._finish_workers()
         server, self._server = self._server, None
         if server is not None:
             await server.stop()
         self.context.api_url = None
         await self.context.database.dispose()
+
+    async def _finish_workers(self) -> None:
+        """Cancel every running worker once, then wait until each has ended.
+
+        On the way out Textual cancels a screen's workers twice (all of the app's, then
+        the screen's own). A query cancelled a second time while its connection is
+        still closing makes SQLAlchemy also stop aiosqlite's thread, and the closing
+        task then waits forever: the console never exits. A SQLite statement runs to
+        its end regardless, so this waits at most for the statements under way.
+        """
+        try:
+            current: Worker[object] | None = get_current_worker()
+        except NoActiveWorker:
+            current = None
+        running = [w for w in self.workers if not w.is_finished and w is not current]
+        for worker in running:
+            if not worker.is_cancelled:
+                worker.cancel()
+        await asyncio.gather(*(_until_ended(worker) for worker in running))
 
     async def on_unmount(self) -> None:
         # Leaving by any other road (ctrl+c, a fatal error) still closes the backend.
@@ -263,6 +291,12 @@ class BackendConsoleApp(App[None]):
         self.add_mode(mode, area.build)
         await self.switch_mode(mode)
         self.notify(f"The {area.title} screen was restarted after that error.")
+
+
+async def _until_ended(worker: Worker[object]) -> None:
+    # Its failure, if any, was reported when it happened; here only the end matters.
+    with contextlib.suppress(WorkerError):  # cancelled or failed
+        await worker.wait()
 
 
 def run_console(

@@ -17,8 +17,10 @@ import httpx
 import pytest
 from conftest import TEST_SECRET_KEY, UserFactory, make_settings
 from console_users_kit import console_context, notices, press_for, running_console, settle, text_of
+from sqlalchemy import text
+from textual.pilot import Pilot
 from textual.widgets import Select
-from textual.worker import WorkerFailed
+from textual.worker import Worker, WorkerFailed
 
 from backend.config import Settings, load_settings
 from backend.database import Database
@@ -134,6 +136,51 @@ async def test_the_embedded_server_answers_while_the_console_runs_and_stops_on_q
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=2) as client:
             await client.get("/health")
+
+
+SLOW_QUERIES = {
+    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 20000000) "
+    "SELECT count(*) FROM n",
+    "postgresql": "SELECT pg_sleep(3)",
+}
+
+
+async def test_quitting_during_a_query_ends_it_before_leaving_and_leaves_no_task_behind(
+    settings: Settings, db: Database
+) -> None:
+    tasks_before = asyncio.all_tasks()
+    app = BackendConsoleApp(console_context(settings, db), server=None)
+    running = asyncio.Event()
+    workers: list[Worker[None]] = []
+
+    async def slow_query() -> None:
+        async with db.engine.connect() as connection:
+            running.set()
+            await connection.execute(text(SLOW_QUERIES[db.dialect]))
+
+    async def operator(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        # A screen's worker, as the screens' queries are: on the way out Textual
+        # cancels it twice (every worker of the app, then the screen's own).
+        workers.append(app.screen.run_worker(slow_query(), exit_on_error=False))
+        await running.wait()
+        await asyncio.sleep(0.05)  # the statement is under way
+        await pilot.press("q")
+
+    # The way `backend-console` runs it (run_async), not run_test, which shuts down
+    # in another order.
+    async with asyncio.timeout(30):
+        await app.run_async(headless=True, size=(100, 30), auto_pilot=operator)
+    assert workers[0].is_cancelled
+    assert workers[0].is_finished
+    # Then asyncio.run cancels what is left, once. A query cancelled twice while it
+    # closed its connection left a task here that never ended: the console hung.
+    leftovers = asyncio.all_tasks() - tasks_before - {asyncio.current_task()}
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        _done, pending = await asyncio.wait(leftovers, timeout=10)
+        assert not pending, pending
 
 
 async def test_a_taken_port_ends_the_console_with_one_sentence(
