@@ -314,6 +314,14 @@ def test_no_command_opens_the_console_which_quits_on_q(tmp_path: Path) -> None:
         assert terminal.finish() == 0
 
 
+def test_q_typed_before_the_console_appears_quits_it(tmp_path: Path) -> None:
+    # Keys typed during start-up wait for the console; q must reach the table (and the
+    # app's binding), not the search box, which is focusable first on the screen.
+    with Terminal(default_cli(tmp_path), ["--no-server", "--read-only"]) as terminal:
+        terminal.type(b"q")
+        assert terminal.finish() == 0
+
+
 # --- routes ----------------------------------------------------------------------------
 
 

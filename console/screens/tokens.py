@@ -40,6 +40,10 @@ WRITE_ACTIONS = frozenset({"revoke", "force_logout"})
 class TokensScreen(ConsoleScreen):
     """Issue, inspect and revoke access tokens."""
 
+    # Arriving here is mostly to paste a token: typing lands in its field from the
+    # start, not on the single-letter keys (a "q" in a token would quit). esc leaves it.
+    AUTO_FOCUS = ENTRY_FOCUS["tokens-inspect"]
+
     DEFAULT_CSS = """
     TokensScreen TabbedContent { height: 1fr; }
     TokensScreen TabPane { padding: 0; }
@@ -72,11 +76,6 @@ class TokensScreen(ConsoleScreen):
                 yield InspectPane(tz=tz, id="inspect-pane")
             with TabPane("Revoke", id="tokens-revoke"):
                 yield RevokePane(read_only=context.read_only, tz=tz, id="revoke-pane")
-
-    def on_mount(self) -> None:
-        # Arriving here is mostly to paste a token: typing lands in its field, not on
-        # the single-letter keys (a "q" in a token would quit). esc leaves the field.
-        self.query_one(ENTRY_FOCUS["tokens-inspect"]).focus()
 
     # --- what the panes tell each other --------------------------------------------
 

@@ -38,6 +38,9 @@ class UsersScreen(UserActions):
     """Users: a paged table, filters, a detail panel, and the account actions."""
 
     area_title = "Users"
+    # Focused as the screen is built, not from on_mount: keys typed while the console
+    # starts would otherwise land in the search box, the first focusable widget.
+    AUTO_FOCUS = "#users-table"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         # Priority: "/adam" typed in one burst must land in the search box, not run
@@ -142,7 +145,6 @@ class UsersScreen(UserActions):
         table = self.query_one(UserTable)
         table.zone = self.context.display_timezone
         self.query_one(UserDetail).zone = self.context.display_timezone
-        table.focus()
         self.show(PageRequest(self.pager.query))
         self.count_matches(self.pager.query)
 
