@@ -43,11 +43,7 @@ class TokensScreen(ConsoleScreen):
     # Arriving here is mostly to paste a token: typing lands in its field from the
     # start, not on the single-letter keys (a "q" in a token would quit). esc leaves it.
     AUTO_FOCUS = ENTRY_FOCUS["tokens-inspect"]
-
-    DEFAULT_CSS = """
-    TokensScreen TabbedContent { height: 1fr; }
-    TokensScreen TabPane { padding: 0; }
-    """
+    CSS_PATH = "tokens.tcss"
 
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="tokens.search"),

@@ -157,51 +157,7 @@ class UserTable(ScrollView, can_focus=True):
         "user-table--cursor",
         "user-table--hover",
         "user-table--header-hover",
-    }
-    # DataTable's look, which the console had before this widget.
-    DEFAULT_CSS = """
-    UserTable {
-        background: $surface;
-        color: $foreground;
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .user-table--header {
-                background-tint: $foreground 5%;
-            }
-            & > .user-table--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-        }
-        & > .user-table--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        &:ansi > .user-table--header {
-            background: ansi_bright_blue;
-            color: ansi_default;
-        }
-        & > .user-table--even-row {
-            background: $surface-lighten-1 50%;
-        }
-        &:dark > .user-table--even-row {
-            background: $surface-darken-1 40%;
-        }
-        & > .user-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        & > .user-table--hover {
-            background: $block-hover-background;
-        }
-        & > .user-table--header-hover {
-            background: $accent 30%;
-        }
-    }
-    """
+    }  # styled in app.tcss
 
     class PageRequested(Message):
         """The cursor or the wheel went past an edge of the window."""

@@ -9,11 +9,6 @@ from textual.widgets import Static
 class FieldError(Static):
     """The one-sentence problem under a field; empty (and no height) when there is none."""
 
-    DEFAULT_CSS = """
-    FieldError { color: $text-error; height: auto; padding: 0 1; }
-    FieldError.-empty { display: none; }
-    """
-
     def on_mount(self) -> None:
         self.show(None)
 

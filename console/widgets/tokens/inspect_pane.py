@@ -63,16 +63,6 @@ def _valid_date(value: Any, shift: int) -> float | None:
 class InspectPane(ReportsWorkerErrors, Vertical):
     """The token input, the verdict banner and lanes, times, owner, warnings, JSON."""
 
-    DEFAULT_CSS = """
-    InspectPane { height: 1fr; }
-    InspectPane #inspect-input-row { height: auto; }
-    InspectPane #inspect-token { width: 1fr; }
-    InspectPane #inspect-recent { width: 44; }
-    InspectPane #inspect-body { height: 1fr; }
-    InspectPane #inspect-verdict-column { width: 3fr; height: 1fr; }
-    InspectPane #inspect-json-column { width: 2fr; height: 1fr; }
-    """
-
     class Inspected(Message):
         """A fresh verdict is shown (None: the input was cleared)."""
 

@@ -44,15 +44,6 @@ def parse_minutes(text: str, default: int) -> int:
 class IssueForm(Vertical):
     """Posts IssueForm.Submitted once every field is valid; SearchChanged as the email changes."""
 
-    DEFAULT_CSS = """
-    IssueForm { height: auto; }
-    IssueForm Label { margin: 1 0 0 1; color: $text-muted; }
-    IssueForm #issue-matches { height: auto; max-height: 6; margin: 0 1; }
-    IssueForm #issue-matches.-empty { display: none; }
-    IssueForm #issue-claims { height: 5; }
-    IssueForm #issue-submit { margin: 1 0 0 1; }
-    """
-
     class SearchChanged(Message):
         def __init__(self, text: str) -> None:
             super().__init__()

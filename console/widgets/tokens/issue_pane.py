@@ -25,10 +25,6 @@ MATCHES_SHOWN = 8
 class IssuePane(ReportsWorkerErrors, VerticalScroll):
     """The form and, once a token is issued, the token with its claims."""
 
-    DEFAULT_CSS = """
-    IssuePane { height: 1fr; padding: 0 1; }
-    """
-
     class UsersFound(Message):
         def __init__(self, users: list[UserRead]) -> None:
             super().__init__()

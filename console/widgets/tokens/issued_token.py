@@ -16,14 +16,6 @@ from console.widgets.tokens.formatting import highlighted_json, local_date, safe
 class IssuedTokenView(Vertical):
     """Hidden until a token is issued; its buttons are handled by the Tokens screen."""
 
-    DEFAULT_CSS = """
-    IssuedTokenView { height: auto; border: round $success; padding: 0 1; margin-top: 1; }
-    IssuedTokenView.-none { display: none; }
-    IssuedTokenView #issued-token { color: $text-accent; margin: 1 0; }
-    IssuedTokenView > Horizontal { height: auto; }
-    IssuedTokenView Button { margin-right: 1; }
-    """
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="-none")
         self.issued: IssuedToken | None = None

@@ -13,12 +13,6 @@ from console.widgets.tokens.formatting import highlighted_json
 class JsonPanel(Static):
     """The header or the payload; the border title says whether it can be trusted."""
 
-    DEFAULT_CSS = """
-    JsonPanel { height: auto; border: round $panel-lighten-2; padding: 0 1; }
-    JsonPanel.-unverified { border: round $warning; }
-    JsonPanel.-verified { border: round $success; }
-    """
-
     def __init__(self, part: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._part = part

@@ -25,14 +25,6 @@ from console.widgets.tokens.worker_errors import ReportsWorkerErrors
 class RevokePane(ReportsWorkerErrors, Vertical):
     """What would be revoked, the two revoke buttons, and the searchable revoked list."""
 
-    DEFAULT_CSS = """
-    RevokePane { height: 1fr; padding: 0 1; }
-    RevokePane #revoke-target { height: auto; border: round $panel-lighten-2; padding: 0 1; }
-    RevokePane #revoke-actions { height: auto; margin: 1 0; }
-    RevokePane #revoke-actions Button { margin-right: 2; }
-    RevokePane Label { color: $text-muted; }
-    """
-
     class RevokedListLoaded(Message):
         def __init__(self, revoked: list[tokens.RevokedEntry]) -> None:
             super().__init__()

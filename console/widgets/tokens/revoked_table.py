@@ -16,10 +16,6 @@ COLUMNS = ("jti", "user", "revoked", "by", "expires")
 class RevokedTable(DataTable[str]):
     """One row per revocation; dates in the display zone."""
 
-    DEFAULT_CSS = """
-    RevokedTable { height: 1fr; }
-    """
-
     def __init__(self, *, tz: tzinfo | None, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._tz = tz

@@ -19,14 +19,6 @@ TIME_CLAIMS = ("iat", "nbf", "exp")
 class TimeClaims(Vertical):
     """One row per time claim; `tick(now)` rewrites the relative parts."""
 
-    DEFAULT_CSS = """
-    TimeClaims { height: auto; border: round $panel-lighten-2; padding: 0 1; }
-    TimeClaims > Horizontal { height: auto; }
-    TimeClaims .claim-name { width: 5; color: $text-muted; }
-    TimeClaims .claim-date { width: 28; }
-    TimeClaims .claim-relative { width: 1fr; }
-    """
-
     def __init__(self, *, tz: tzinfo | None, id: str | None = None) -> None:
         super().__init__(id=id)
         self._tz = tz

@@ -17,12 +17,6 @@ from console.widgets.tokens.formatting import safe_line
 class TokenOwner(Horizontal):
     """ "alice@example.com (id 5, admin, active)" and a button that opens her in Users."""
 
-    DEFAULT_CSS = """
-    TokenOwner { height: auto; border: round $panel-lighten-2; padding: 0 1; }
-    TokenOwner > Static { width: 1fr; height: auto; }
-    TokenOwner > Button { min-width: 16; height: 1; border: none; }
-    """
-
     class OpenUser(Message):
         """Show this user on the Users screen."""
 

@@ -13,11 +13,6 @@ from backend.services.jwt_codec import TokenWarning
 class TokenWarnings(Static):
     """ "⚠ The token has no exp claim, so it never expires." and so on."""
 
-    DEFAULT_CSS = """
-    TokenWarnings { height: auto; border: round $panel-lighten-2; padding: 0 1; }
-    TokenWarnings.-some { border: round $warning; }
-    """
-
     def on_mount(self) -> None:
         self.border_title = "Warnings"
         self.show(())

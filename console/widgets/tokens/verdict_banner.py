@@ -29,17 +29,6 @@ REASON_TITLES = {
 class VerdictBanner(Static):
     """VALID in green, or the precise reason in red, with its one sentence."""
 
-    DEFAULT_CSS = """
-    VerdictBanner {
-        height: auto;
-        padding: 0 1;
-        background: $panel;
-        color: $text-muted;
-    }
-    VerdictBanner.-valid { background: $success-muted; color: $text; }
-    VerdictBanner.-invalid { background: $error-muted; color: $text; }
-    """
-
     def on_mount(self) -> None:
         self.clear()
 

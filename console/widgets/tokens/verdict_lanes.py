@@ -19,14 +19,6 @@ STATUS_LOOK = {
 class VerdictLanes(Vertical):
     """One row per lane; the time lane's name carries this backend's leeway."""
 
-    DEFAULT_CSS = """
-    VerdictLanes { height: auto; border: round $panel-lighten-2; padding: 0 1; }
-    VerdictLanes > Horizontal { height: auto; }
-    VerdictLanes .lane-name { width: 20; color: $text-muted; }
-    VerdictLanes .lane-status { width: 14; }
-    VerdictLanes .lane-detail { width: 1fr; }
-    """
-
     def compose(self) -> ComposeResult:
         self.border_title = "Verdict lanes"
         for lane in Lane:
