@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util.concurrency import in_greenlet
 
 from backend.config import ConfigError
 
@@ -97,6 +98,8 @@ def _guard_database_logs() -> None:
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
+    _close_instead_of_terminating(engine.dialect)
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -107,6 +110,26 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def _close_instead_of_terminating(dialect: Dialect) -> None:
+    """Close a connection given up by a cancelled query rather than "terminate" it.
+
+    With aiosqlite 0.22, SQLAlchemy's terminate also stops aiosqlite's thread when the
+    query is cancelled again meanwhile, and its graceful close then waits forever: the
+    process can no longer exit. A plain close ends once the statement under way has.
+    Outside the event loop's greenlets (the garbage collector's clean-up) nothing can
+    be awaited, and the library's own terminate stops the thread.
+    """
+    library_terminate = dialect.do_terminate
+
+    def terminate(dbapi_connection: Any) -> None:
+        if in_greenlet():
+            dialect.do_close(dbapi_connection)
+        else:
+            library_terminate(dbapi_connection)
+
+    dialect.do_terminate = terminate  # type: ignore[method-assign]
 
 
 @contextmanager

@@ -7,10 +7,12 @@ the PostgreSQL tests are skipped with the reason, except under CI, where they fa
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -34,6 +36,27 @@ TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 TEST_PASSWORD = "correct horse battery"
 TABLES = ("audit_events", "revoked_tokens", "users")
 BACKENDS = ("sqlite", "postgresql")
+# A statement that keeps its connection busy for a few seconds, per dialect.
+SLOW_QUERIES = {
+    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 20000000) "
+    "SELECT count(*) FROM n",
+    "postgresql": "SELECT pg_sleep(3)",
+}
+
+
+async def assert_nothing_left_running(tasks_before: set[asyncio.Task[Any]]) -> None:
+    """Do what asyncio.run does once its main task ends, and check that it can end.
+
+    asyncio.run cancels every task still there, once, and waits for them all: a task
+    that outlives that wait keeps the process from exiting.
+    """
+    leftovers = asyncio.all_tasks() - tasks_before - {asyncio.current_task()}
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        _done, pending = await asyncio.wait(leftovers, timeout=10)
+        assert not pending, pending
+
 
 # Keep tests hermetic: no developer .env or SECRET_KEY leaks in.
 for _name in ("DATABASE_URL", "SECRET_KEY", "ENVIRONMENT"):
