@@ -231,11 +231,12 @@ class BackendConsoleApp(App[None]):
     async def _finish_workers(self) -> None:
         """Cancel every running worker once, then wait until each has ended.
 
-        On the way out Textual cancels a screen's workers twice (all of the app's, then
-        the screen's own). A query cancelled a second time while its connection is
-        still closing makes SQLAlchemy also stop aiosqlite's thread, and the closing
-        task then waits forever: the console never exits. A SQLite statement runs to
-        its end regardless, so this waits at most for the statements under way.
+        So no statement is still running and every connection is closed or back in the
+        pool before the server stops and the engine goes. Left to Textual, a screen's
+        workers would be cancelled twice (all of the app's, then the screen's own) and
+        could still be closing connections after the app returned, which with aiosqlite
+        0.22 once kept the console from exiting (see backend.database). A SQLite
+        statement runs to its end regardless, so this waits at most for those under way.
         """
         try:
             current: Worker[object] | None = get_current_worker()
