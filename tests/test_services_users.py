@@ -435,10 +435,13 @@ async def test_revoke_user_tokens_cuts_off_at_the_next_whole_second(
     user = await make_user()
     before = utcnow()
     revoked = await users.revoke_user_tokens(session, CONSOLE, user.id)
+    after = utcnow()
     cutoff = revoked.tokens_valid_after
     assert cutoff is not None
     assert cutoff.microsecond == 0
-    assert before < cutoff <= before + dt.timedelta(seconds=1)
+    # The call's own clock reading lies between `before` and `after`; the cut-off is
+    # the whole second just past it.
+    assert before < cutoff <= after + dt.timedelta(seconds=1)
 
 
 async def test_delete_removes_the_account_and_audits_it(
