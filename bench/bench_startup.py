@@ -8,19 +8,19 @@ is printed too: on a busy machine it moves less than the wall-clock figures.
 
 The floor is bench/skeleton_console.py, a bare Textual app serving FastAPI on uvicorn
 and nothing else, launched the same way: every case prints its ratio to it, which
-carries over between machines better than seconds do.
+carries over between machines better than seconds do. The cases take turns, one
+launch each per round, so a machine that slows down for a while slows them all alike.
 
 Python's bytecode matters as much as the code. With PYTHONDONTWRITEBYTECODE=1 (as on
-this machine) Python never caches bytecode, so every launch compiles what it imports
-that has none: a plain `uv sync` leaves the libraries uncompiled and start-up took
-2.4 s instead of 1.0 s. pyproject.toml therefore sets uv's `compile-bytecode`. Each
-case says which bytecode it has:
+this machine) Python never caches bytecode, so every launch would compile what it
+imports (2.4 s instead of 1.0 s); the `backend-console` executable therefore keeps its
+bytecode in the environment's own cache folder (console/launcher.py). Each case says
+which bytecode it has:
 
 - cached: a scratch PYTHONPYCACHEPREFIX, filled by one warm-up launch, as a machine
   that may write bytecode has it from the second launch on;
-- as installed here: PYTHONDONTWRITEBYTECODE=1 and the venv as `uv sync` made it,
-  the libraries compiled at install, the project's own modules (an editable
-  install) compiled at every launch.
+- as installed here: PYTHONDONTWRITEBYTECODE=1, as on this machine: the executable's
+  own cache, filled by the warm-up launch.
 
     uv run python bench/bench_startup.py [--runs 5] [--users 1000]
 """
@@ -242,13 +242,18 @@ def report(label: str, launches: list[Launch], floor: float | None = None) -> fl
     return ready
 
 
-def launch_case(case: Case, data_dir: Path, runs: int) -> list[Launch]:
-    launches = []
-    for _ in range(runs):
-        port = free_port()
-        env = {**case.environment(data_dir), "API_PORT": str(port)}
-        launches.append(launch(case.command, env, port))
-    return launches
+def launch_case(case: Case, data_dir: Path) -> Launch:
+    port = free_port()
+    env = {**case.environment(data_dir), "API_PORT": str(port)}
+    return launch(case.command, env, port)
+
+
+def launch_in_turns(chosen: list[Case], data_dir: Path, runs: int) -> list[list[Launch]]:
+    """Each case launched `runs` times, one launch of every case per round."""
+    for case in chosen:
+        launch_case(case, data_dir)  # compiles (or checks) its bytecode
+    rounds = [[launch_case(case, data_dir) for case in chosen] for _ in range(runs)]
+    return [list(launches) for launches in zip(*rounds, strict=True)]
 
 
 def cases(cache_dir: Path) -> list[Case]:
@@ -265,7 +270,7 @@ def cases(cache_dir: Path) -> list[Case]:
             lambda data: environment(data, cache_dir),
         ),
         Case(
-            "backend-console as installed here (PYTHONDONTWRITEBYTECODE=1, libraries compiled)",
+            "backend-console as installed here (PYTHONDONTWRITEBYTECODE=1, its own cache)",
             [str(ENTRY_POINT)],
             lambda data: environment(data, None),
         ),
@@ -303,18 +308,18 @@ def main(runs: int, users: int) -> None:
             SKELETON,
             lambda data: environment(data, cache_dir),
         )
-        launch_case(skeleton, data_dir, 1)  # compiles its bytecode
-        floor = report(skeleton.label, launch_case(skeleton, data_dir, runs))
         stack = Case(
             "the skeleton with the stack's libraries imported first (STACK_IMPORTS)",
             SKELETON_WITH_STACK,
             lambda data: environment(data, cache_dir),
         )
-        launch_case(stack, data_dir, 1)
-        report(stack.label, launch_case(stack, data_dir, runs), floor)
+        chosen = [skeleton, stack, *cases(cache_dir)]
+        results = launch_in_turns(chosen, data_dir, runs)
+        floor = report(skeleton.label, results[0])
+        report(stack.label, results[1], floor)
         report("first start: creates and migrates the embedded SQLite database", [first], floor)
-        for case in cases(cache_dir):
-            report(case.label, launch_case(case, data_dir, runs), floor)
+        for case, launches in zip(chosen[2:], results[2:], strict=True):
+            report(case.label, launches, floor)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
