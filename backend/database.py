@@ -187,6 +187,11 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
+        if self.dialect == "postgresql":
+            # Imported here: the models import this module for Base.
+            from backend.models.user import use_postgresql_index_options
+
+            use_postgresql_index_options()
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -17,7 +17,7 @@ from conftest import DEFAULT_TEST_POSTGRES_URL, _create_postgres_database, _drop
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection
 
-from backend.database import Database
+from backend.database import Base, Database
 from backend.services import migrations
 from backend.services.errors import InvalidInput
 from backend.services.schema import REQUIRED_REVISION, current_revision, is_current
@@ -117,6 +117,33 @@ async def test_models_match_the_migrated_schema(fresh: Database) -> None:
     await migrations.upgrade(fresh.engine)
     assert await is_current(fresh.engine)
     assert await migrations.pending_model_changes(fresh.engine) == []
+
+
+async def index_definitions(database: Database, schema: str) -> dict[str, str]:
+    """PostgreSQL's own definition of each index on `schema`.users, the schema left out."""
+    query = text(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = :schema"
+        " AND tablename = 'users'"
+    )
+    async with database.engine.connect() as connection:
+        rows = (await connection.execute(query, {"schema": schema})).all()
+    return {name: definition.replace(f" {schema}.users ", " users ") for name, definition in rows}
+
+
+@pytest.mark.parametrize("fresh", ["postgresql"], indirect=True)
+async def test_the_models_build_the_indexes_the_migrations_built(fresh: Database) -> None:
+    # The models' PostgreSQL index options (operator classes, GIN, partial predicates)
+    # are attached only once PostgreSQL is in use; built from the models into a schema
+    # of their own, the indexes must come out as the migrations made them.
+    await migrations.upgrade(fresh.engine)
+    async with fresh.engine.begin() as connection:
+        await connection.execute(text("CREATE SCHEMA from_models"))
+        translated = await connection.execution_options(schema_translate_map={None: "from_models"})
+        await translated.run_sync(Base.metadata.create_all)
+    migrated = await index_definitions(fresh, "public")
+    full_name_search = migrated["ix_users_full_name_trgm"]
+    assert "USING gin (lower((full_name)::text) gin_trgm_ops)" in full_name_search
+    assert await index_definitions(fresh, "from_models") == migrated
 
 
 async def test_downgrade_to_base_leaves_only_the_version_table(fresh: Database) -> None:

@@ -21,10 +21,26 @@ class Role(StrEnum):
 
 
 _STAFF = "role IN ('admin', 'support')"
+_NEVER_LOGGED_IN = "last_login_at IS NULL"
+_LOCKED = "locked_until IS NOT NULL"
+
+# PostgreSQL's options for the indexes below. Given to Index() they would make
+# SQLAlchemy import its PostgreSQL dialect (~50 ms) in every process, the console
+# starting on SQLite included; use_postgresql_index_options() attaches them once a
+# PostgreSQL database is opened (backend.database).
+POSTGRESQL_INDEX_OPTIONS: dict[str, dict[str, object]] = {
+    "ix_users_never_logged_in_id": {"where": text(_NEVER_LOGGED_IN)},
+    "ix_users_locked_until": {"where": text(_LOCKED)},
+    "ix_users_staff_created_at_id": {"where": text(_STAFF)},
+    "ix_users_staff_last_login_at_id": {"where": text(_STAFF)},
+    "ix_users_email_trgm": {"using": "gin", "ops": {"email": "gin_trgm_ops"}},
+    "ix_users_full_name_trgm": {"using": "gin", "ops": {"lower_full_name": "gin_trgm_ops"}},
+    "ix_users_email_prefix": {"ops": {"email": "varchar_pattern_ops"}},
+}
 
 
 def _partial_index(name: str, columns: tuple[str, ...], where: str) -> Index:
-    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
+    return Index(name, *columns, sqlite_where=text(where))
 
 
 def _postgresql_only(index: Index) -> Index:
@@ -43,29 +59,15 @@ class User(Base):
         Index("ix_users_role_email", "role", "email"),
         # Migration 0002: the never-logged-in tail of the last-login sort, locked accounts,
         # staff accounts in date order, and (PostgreSQL only) search over email and name.
-        _partial_index("ix_users_never_logged_in_id", ("id",), "last_login_at IS NULL"),
-        _partial_index("ix_users_locked_until", ("locked_until",), "locked_until IS NOT NULL"),
+        _partial_index("ix_users_never_logged_in_id", ("id",), _NEVER_LOGGED_IN),
+        _partial_index("ix_users_locked_until", ("locked_until",), _LOCKED),
         _partial_index("ix_users_staff_created_at_id", ("created_at", "id"), _STAFF),
         _partial_index("ix_users_staff_last_login_at_id", ("last_login_at", "id"), _STAFF),
+        _postgresql_only(Index("ix_users_email_trgm", "email")),
         _postgresql_only(
-            Index(
-                "ix_users_email_trgm",
-                "email",
-                postgresql_using="gin",
-                postgresql_ops={"email": "gin_trgm_ops"},
-            )
+            Index("ix_users_full_name_trgm", func.lower(text("full_name")).label("lower_full_name"))
         ),
-        _postgresql_only(
-            Index(
-                "ix_users_full_name_trgm",
-                func.lower(text("full_name")),
-                postgresql_using="gin",
-                postgresql_ops={"lower_1": "gin_trgm_ops"},
-            )
-        ),
-        _postgresql_only(
-            Index("ix_users_email_prefix", "email", postgresql_ops={"email": "varchar_pattern_ops"})
-        ),
+        _postgresql_only(Index("ix_users_email_prefix", "email")),
     )
 
     id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
@@ -91,3 +93,10 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"User(id={self.id!r}, email={self.email!r}, role={self.role!r})"
+
+
+def use_postgresql_index_options() -> None:
+    """Attach POSTGRESQL_INDEX_OPTIONS to the users table's indexes (again is harmless)."""
+    for index in Base.metadata.tables[User.__tablename__].indexes:
+        for option, value in POSTGRESQL_INDEX_OPTIONS.get(str(index.name), {}).items():
+            index.dialect_options["postgresql"][option] = value
