@@ -26,7 +26,6 @@ from conftest import (
 from console_users_kit import console_context, notices, press_for, running_console, settle, text_of
 from sqlalchemy import text
 from textual.pilot import Pilot
-from textual.widgets import Select
 from textual.worker import Worker, WorkerFailed
 
 from backend.config import Settings, load_settings
@@ -39,6 +38,7 @@ from console.screens.help import HelpDialog, KeyGroup
 from console.screens.placeholder import PlaceholderScreen
 from console.screens.users import UsersScreen
 from console.startup import ServerAddress
+from console.widgets.filter_choice import FilterChoice
 from console.widgets.status_bar import StatusBar
 from console.widgets.user_filters import UserFilters
 
@@ -348,7 +348,7 @@ async def test_a_crashing_handler_restarts_its_screen_instead_of_closing_the_con
     async with app.run_test() as pilot:
         await settle(pilot)
         crashed = app.screen
-        crashed.query_one("#filter-role", Select).value = "admin"
+        crashed.query_one("#filter-role", FilterChoice).value = "admin"
         await pilot.pause(0.2)
         await settle(pilot)
         assert app.is_running

@@ -199,6 +199,11 @@ def test_create_form_with_the_role_list_open(
     assert snap_compare(console(snapshot_settings), run_before=steps)
 
 
+def test_role_filter_menu_open(snapshot_settings: Settings, snap_compare: SnapCompare) -> None:
+    steps = after(click("#filter-role"), press("down"))
+    assert snap_compare(console(snapshot_settings), run_before=steps)
+
+
 def test_create_form_with_validation_errors(
     snapshot_settings: Settings, snap_compare: SnapCompare
 ) -> None:

@@ -28,6 +28,7 @@ from console.screens.export_dialog import ExportDialog
 from console.screens.password_dialog import PasswordDialog
 from console.screens.user_form import UserFormDialog
 from console.screens.users import UsersScreen
+from console.widgets.filter_choice import FilterChoice
 
 
 async def reload_user(session: AsyncSession, email: str) -> User | None:
@@ -268,7 +269,7 @@ async def test_export_writes_the_current_view(
     await make_user(Role.SUPPORT, email="two@example.com")
     target = tmp_path / "view.csv"
     async with running_console(console_context(settings, db)) as (pilot, app):
-        app.screen.query_one("#filter-role", Select).value = "support"
+        app.screen.query_one("#filter-role", FilterChoice).value = "support"
         await settle(pilot)
         await press_for(pilot, ExportDialog, "x")
         await fill(pilot, "#path", str(target))

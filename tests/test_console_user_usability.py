@@ -31,6 +31,7 @@ from console.screens.help import HelpDialog, KeyGroup
 from console.screens.password_dialog import PasswordDialog
 from console.screens.user_form import UserFormDialog
 from console.screens.users import UsersScreen
+from console.widgets.filter_choice import FilterChoice
 
 
 async def audit_count(session: AsyncSession) -> int:
@@ -111,7 +112,7 @@ async def test_a_new_user_the_filters_leave_out_is_named_in_a_notice(
     async with running_console(console_context(settings, db)) as (pilot, app):
         screen = app.screen
         assert isinstance(screen, UsersScreen)
-        screen.query_one("#filter-role", Select).value = "support"
+        screen.query_one("#filter-role", FilterChoice).value = "support"
         await settle(pilot)
         await create_in_the_form(pilot, "plain@example.com")  # a user, not support
         expected = "plain@example.com is not shown: the search or filters leave them out."

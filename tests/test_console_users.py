@@ -7,7 +7,6 @@ from conftest import UserFactory
 from console_users_kit import FIXED_NOW, console_context, running_console, settle, text_of
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from textual.widgets import Select
 
 from backend.config import Settings
 from backend.database import Database
@@ -16,6 +15,7 @@ from backend.services.actor import Actor
 from backend.services.passwords import PasswordHasher
 from backend.services.seeding import seed_users
 from console.screens.users import UsersScreen
+from console.widgets.filter_choice import FilterChoice
 from console.widgets.user_table import UserTable
 
 
@@ -112,7 +112,7 @@ async def test_role_active_locked_filters_and_sorts(
         assert isinstance(screen, UsersScreen)
 
         async def choose(selector: str, value: str) -> None:
-            screen.query_one(selector, Select).value = value
+            screen.query_one(selector, FilterChoice).value = value
             await settle(pilot)
 
         await choose("#filter-role", "support")

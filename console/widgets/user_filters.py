@@ -6,10 +6,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Input, Select
+from textual.widgets import Input
 
 from backend.models import Role
 from backend.services.user_search import UserQuery, UserSort
+from console.widgets.filter_choice import FilterChoice
 
 _SORTS: dict[str, tuple[UserSort, bool]] = {
     "email": (UserSort.EMAIL, False),
@@ -49,38 +50,30 @@ class UserFilters(Horizontal):
             compact=True,
             max_length=SEARCH_MAX_LENGTH,
         )
-        yield Select(
+        yield FilterChoice(
             [("any role", _ANY), *((role.value, role.value) for role in Role)],
             value=_ANY,
-            allow_blank=False,
-            compact=True,
             id="filter-role",
         )
-        yield Select(
+        yield FilterChoice(
             [("any status", _ANY), ("active", "yes"), ("inactive", "no")],
             value=_ANY,
-            allow_blank=False,
-            compact=True,
             id="filter-active",
         )
-        yield Select(
+        yield FilterChoice(
             [("any lock", _ANY), ("locked", "yes"), ("unlocked", "no")],
             value=_ANY,
-            allow_blank=False,
-            compact=True,
             id="filter-locked",
         )
-        yield Select(
+        yield FilterChoice(
             [(label, key) for key, label in _SORT_LABELS.items()],
             value="email",
-            allow_blank=False,
-            compact=True,
             id="sort",
         )
 
     def current_query(self) -> UserQuery:
         """The query the controls describe now."""
-        sort, descending = _SORTS[str(self.query_one("#sort", Select).value)]
+        sort, descending = _SORTS[self.query_one("#sort", FilterChoice).value]
         role = self._choice("#filter-role")
         return UserQuery(
             search=self.query_one("#search", Input).value.strip() or None,
@@ -105,22 +98,22 @@ class UserFilters(Horizontal):
         changed = bool(search.value)
         search.value = ""
         for selector in ("#filter-role", "#filter-active", "#filter-locked"):
-            select = self.query_one(selector, Select)
-            changed = changed or select.value != _ANY
-            select.value = _ANY
+            choice = self.query_one(selector, FilterChoice)
+            changed = changed or choice.value != _ANY
+            choice.value = _ANY
         return changed
 
     def _choice(self, selector: str) -> str | None:
-        value = self.query_one(selector, Select).value
-        return None if value == _ANY else str(value)
+        value = self.query_one(selector, FilterChoice).value
+        return None if value == _ANY else value
 
     @on(Input.Changed, "#search")
     def _search_typed(self, event: Input.Changed) -> None:
         event.stop()
         self.post_message(self.Changed(self.current_query(), typed=True))
 
-    @on(Select.Changed)
-    def _choice_made(self, event: Select.Changed) -> None:
+    @on(FilterChoice.Changed)
+    def _choice_made(self, event: FilterChoice.Changed) -> None:
         event.stop()
         self.post_message(self.Changed(self.current_query(), typed=False))
 
