@@ -218,6 +218,7 @@ class _MenuList(OptionList):
     async def _on_key(self, event: events.Key) -> None:
         character = event.character
         if character is None or not character.isprintable():
+            await super()._on_key(event)
             return
         event.stop()
         event.prevent_default()
