@@ -4,7 +4,7 @@ Creates a scratch database, migrates it, seeds it (backend.services.seeding), th
 
 1. times the first page, a deep page (half-way through the email order) and a
    trigram search through `user_search.page_user_rows`, against the very same SQL
-   sent raw through asyncpg (captured from SQLAlchemy), interleaved, and prints the
+   sent raw through asyncpg (captured at the driver), interleaved, and prints the
    medians and their ratio (the target: within 2x);
 2. runs the console headless on that database, pages through it, searches and
    opens the detail panel, and prints the longest event-loop stalls (target: none
@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import asyncpg
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from backend.config import load_settings
@@ -123,17 +122,22 @@ async def compare(database: Database, raw: asyncpg.Connection, case: Case, round
     """Median service-layer time and median raw time for the same statement, interleaved."""
     captured: list[tuple[str, tuple[Any, ...]]] = []
 
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        captured.append((statement, tuple(parameters)))
+    def capture(record: Any) -> None:
+        captured.append((record.query, tuple(record.args)))
 
     async with database.session() as session:
 
         async def service() -> None:
             await page_user_rows(session, ACTOR, case.query, limit=50, after=case.after)
 
-        event.listen(database.engine.sync_engine, "before_cursor_execute", capture)
+        # Caught at the driver: the service sends the page query straight through it.
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        driver.add_query_logger(capture)
         await service()
-        event.remove(database.engine.sync_engine, "before_cursor_execute", capture)
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
+        driver.remove_query_logger(capture)
         statement, parameters = captured[-1]
 
         async def direct() -> None:

@@ -12,16 +12,15 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Dialect, Select, bindparam, delete, or_, select
+from sqlalchemy import Select, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from backend.database import utcnow
 from backend.models import RevokedToken, User
 from backend.schemas.user import UserRead
-from backend.services import permissions
+from backend.services import driver_sql, permissions
 from backend.services.actor import Actor
 from backend.services.audit import record_event, user_target
 from backend.services.errors import InvalidInput, NotAuthenticated, NotFound
@@ -271,32 +270,9 @@ def _token_subject_statement() -> Select[Any]:
 
 
 # Built once, in Core: per request this skips statement construction, cache-key
-# generation and the ORM compile step (measured: a third of the request's CPU).
+# generation and the ORM compile step (measured: a third of the request's CPU), and
+# on asyncpg goes straight to the driver (driver_sql).
 TOKEN_SUBJECT = _token_subject_statement()
-
-
-@lru_cache(maxsize=4)
-def _driver_sql(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
-    """TOKEN_SUBJECT compiled for asyncpg: the SQL text and the order of its parameters."""
-    compiled = TOKEN_SUBJECT.compile(dialect=dialect)
-    return str(compiled), tuple(compiled.positiontup or ())
-
-
-async def _fetch_token_subject(
-    connection: AsyncConnection, user_id: int, jti: str
-) -> Mapping[str, Any] | None:
-    params = {"user_id": user_id, "jti": jti}
-    if connection.dialect.driver == "asyncpg":
-        # The same statement, compiled once, sent straight through the pooled driver
-        # connection: SQLAlchemy's per-execution work cost more CPU than the query
-        # itself on this path (bench/bench_api.py). asyncpg returns timestamptz aware.
-        sql, order = _driver_sql(connection.dialect)
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None  # a checked-out pool connection always has one
-        record = await driver.fetchrow(sql, *(params[name] for name in order))
-        return None if record is None else dict(record.items())
-    row = (await connection.execute(TOKEN_SUBJECT, params)).one_or_none()
-    return None if row is None else dict(row._mapping)
 
 
 async def _load_token_subject(
@@ -307,7 +283,9 @@ async def _load_token_subject(
     if user_id is None:
         return None, None
     connection = await session.connection() if isinstance(session, AsyncSession) else session
-    row = await _fetch_token_subject(connection, user_id, claims.jti)
+    row = await driver_sql.fetch_first(
+        connection, TOKEN_SUBJECT, {"user_id": user_id, "jti": claims.jti}
+    )
     if row is None:
         return None, None
     revocation = None

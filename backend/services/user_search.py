@@ -28,7 +28,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Row,
     Select,
     and_,
     bindparam,
@@ -44,7 +43,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from backend.database import utcnow
 from backend.models import Role, User
 from backend.schemas.user import UserPage, UserRead
-from backend.services import permissions, user_cursor
+from backend.services import driver_sql, permissions, user_cursor
 from backend.services.actor import Actor
 from backend.services.errors import InvalidInput
 from backend.services.user_filters import Filters
@@ -66,6 +65,7 @@ LIST_COLUMNS = (
     User.failed_login_count,
     User.tokens_valid_after,
 )
+_LIST_KEYS = tuple(column.key for column in LIST_COLUMNS)
 # The narrower set the console's table shows.
 ROW_COLUMNS = (
     User.id,
@@ -154,8 +154,9 @@ async def list_users(
     now = utcnow()
     position = _position(decode_cursor(cursor, query.sort), query.sort) if cursor else None
     found = await _walk(session, query, position, limit, now, backward=False, narrow=False)
-    items = [UserRead.model_validate(row, from_attributes=True) for row in found[:limit]]
-    next_cursor = _cursor_of(query.sort, found[limit - 1]) if len(found) > limit else None
+    items = [UserRead.model_validate(dict(zip(_LIST_KEYS, row, strict=True))) for row in found]
+    next_cursor = _cursor_of(query.sort, items[limit - 1]) if len(items) > limit else None
+    del items[limit:]
     total, estimated = await count_users(session, query, now) if with_total else (None, False)
     return UserPage(items=items, next_cursor=next_cursor, total=total, total_is_estimate=estimated)
 
@@ -190,7 +191,7 @@ async def page_user_rows(
     if backward:
         window.reverse()
     rows = [UserRow._make(row) for row in window]
-    first, last = _cursor_of(query.sort, window[0]), _cursor_of(query.sort, window[-1])
+    first, last = _cursor_of(query.sort, rows[0]), _cursor_of(query.sort, rows[-1])
     if backward:
         return UserRows(rows=rows, before=first if more else None, after=last)
     return UserRows(rows=rows, before=first if anchor else None, after=last if more else None)
@@ -227,7 +228,7 @@ async def locate_user(
     position = _position((row[0], user_id), query.sort)
     previous = await _walk(session, query, position, 1, now, backward=True, narrow=True)
     preceding, estimated = await _count_preceding(session, query, position, parameters)
-    after = _cursor_of(query.sort, previous[0]) if previous else None
+    after = _cursor_of(query.sort, UserRow._make(previous[0])) if previous else None
     return UserPlace(after, preceding, estimated)
 
 
@@ -363,7 +364,7 @@ async def _walk(
     *,
     backward: bool,
     narrow: bool,
-) -> list[Row[Any]]:
+) -> list[Sequence[Any]]:
     """Up to limit + 1 rows from `position` on (or from the start).
 
     Backward walks return rows nearest-first; the caller reverses them.
@@ -374,9 +375,11 @@ async def _walk(
         order = order[order.index(position[0]) :]
     filters = _filters(query)
     parameters = filters.parameters(query.search_term, query.role, query.is_active, now)
-    # Core execution on the session's connection: the ORM adds nothing to plain rows.
+    # On the session's connection, without the ORM (it adds nothing to plain rows), and
+    # on asyncpg straight through the driver: SQLAlchemy's own work per execution cost
+    # more than the query (driver_sql).
     connection = await session.connection()
-    found: list[Row[Any]] = []
+    found: list[Sequence[Any]] = []
     for index in order:
         positioned = position is not None and index == position[0]
         shape = _PageShape(
@@ -385,8 +388,7 @@ async def _walk(
         values = {**parameters, "limit": limit + 1 - len(found)}
         if positioned and position is not None:
             values.update({f"key_{i}": value for i, value in enumerate(position[1])})
-        result = await connection.execute(_page_statement(shape), values)
-        found.extend(result.all())
+        found.extend(await driver_sql.fetch_rows(connection, _page_statement(shape), values))
         if len(found) > limit:
             break
     return found

@@ -1,0 +1,73 @@
+"""Hot read paths: a statement compiled once, sent straight through asyncpg's connection.
+
+On small indexed reads SQLAlchemy's per-execution work (cache key, compiled-cache
+lookup, result set-up, the async adapter's greenlet hops) costs more CPU than the
+query itself: a third of an authenticated request (bench/bench_api.py) and about 40%
+of a Users page (bench/bench_users_screen.py). On asyncpg these helpers compile a
+statement once and hand its SQL to the pooled driver connection; on other drivers
+they run it through SQLAlchemy Core. The rows hold the same Python values either way
+for the columns this is used with: asyncpg returns timestamptz as aware UTC
+datetimes, which UTCDateTime leaves as they are there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.compiler import SQLCompiler
+
+# A SELECT of any columns.
+AnySelect = Select[*tuple[Any, ...]]
+
+
+@lru_cache(maxsize=1024)
+def _compiled(statement: AnySelect, dialect: Dialect) -> SQLCompiler:
+    # Select hashes by identity: the statements passed here are built once and kept.
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)  # a SELECT always compiles to one
+    return compiled
+
+
+async def fetch_rows(
+    connection: AsyncConnection, statement: AnySelect, parameters: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """Every row of `statement`, each a sequence of the selected columns' values."""
+    if connection.dialect.driver != "asyncpg":
+        return await _through_core(connection, statement, parameters)
+    # The expanded state renders literal_execute parameters (search terms) into the
+    # SQL, exactly as Core execution does, and orders the others for $1, $2, ...
+    state = _compiled(statement, connection.dialect).construct_expanded_state(parameters)
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # a checked-out pool connection always has one
+    try:
+        records: Sequence[Sequence[Any]] = await driver.fetch(
+            state.statement, *(state.positional_parameters or ())
+        )
+    except Exception:
+        # The driver's own error: SQLAlchemy meets the same statement and translates
+        # what happens as for every other query (a lost connection becomes a
+        # DBAPIError the edges answer with 503, and the pool forgets the connection).
+        return await _through_core(connection, statement, parameters)
+    return records
+
+
+async def _through_core(
+    connection: AsyncConnection, statement: AnySelect, parameters: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    rows: Sequence[Sequence[Any]] = (await connection.execute(statement, dict(parameters))).all()
+    return rows
+
+
+async def fetch_first(
+    connection: AsyncConnection, statement: AnySelect, parameters: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The first row of `statement` by column name, or None."""
+    rows = await fetch_rows(connection, statement, parameters)
+    if not rows:
+        return None
+    return dict(zip(statement.selected_columns.keys(), rows[0], strict=True))
