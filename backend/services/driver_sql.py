@@ -42,8 +42,7 @@ async def fetch_rows(
     # The expanded state renders literal_execute parameters (search terms) into the
     # SQL, exactly as Core execution does, and orders the others for $1, $2, ...
     state = _compiled(statement, connection.dialect).construct_expanded_state(parameters)
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None  # a checked-out pool connection always has one
+    driver = await _driver_connection(connection)
     try:
         records: Sequence[Sequence[Any]] = await driver.fetch(
             state.statement, *(state.positional_parameters or ())
@@ -54,6 +53,18 @@ async def fetch_rows(
         # DBAPIError the edges answer with 503, and the pool forgets the connection).
         return await _through_core(connection, statement, parameters)
     return records
+
+
+async def _driver_connection(connection: AsyncConnection) -> Any:
+    sync = connection.sync_connection
+    if sync is not None and not sync.closed and not sync.invalidated:
+        # Checked out and valid: reading it needs no I/O, so no hop into a greenlet
+        # (get_raw_connection's, about 5% of a Users page).
+        raw = sync.connection
+    else:
+        raw = await connection.get_raw_connection()  # reconnects, or raises the reason
+    assert raw.driver_connection is not None  # a checked-out connection always has one
+    return raw.driver_connection
 
 
 async def _through_core(
