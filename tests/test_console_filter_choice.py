@@ -5,6 +5,9 @@ Driven with Pilot against real SQLite and PostgreSQL, as a person uses it.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from conftest import UserFactory
 from console_users_kit import console_context, running_console, settle
@@ -55,12 +58,20 @@ async def focus(pilot: Pilot[None], choice: FilterChoice) -> None:
     await pilot.pause()
 
 
+@asynccontextmanager
+async def console_with_three_roles(
+    settings: Settings, db: Database, make_user: UserFactory, *, size: tuple[int, int] = (110, 40)
+) -> AsyncIterator[tuple[Pilot[None], BackendConsoleApp, UsersScreen]]:
+    """The console on the Users screen, over an admin, a support and a user account."""
+    await three_roles(make_user)
+    async with running_console(console_context(settings, db), size=size) as (pilot, app):
+        yield pilot, app, users_screen(app)
+
+
 async def test_role_filter_menu_picks_with_enter(
     settings: Settings, db: Database, make_user: UserFactory
 ) -> None:
-    await three_roles(make_user)
-    async with running_console(console_context(settings, db)) as (pilot, app):
-        screen = users_screen(app)
+    async with console_with_three_roles(settings, db, make_user) as (pilot, app, screen):
         choice = role_filter(screen)
         await focus(pilot, choice)
         await pilot.press("enter")
@@ -77,9 +88,8 @@ async def test_role_filter_menu_picks_with_enter(
 async def test_role_filter_menu_opens_on_the_current_value(
     settings: Settings, db: Database, make_user: UserFactory
 ) -> None:
-    await three_roles(make_user)
-    async with running_console(console_context(settings, db)) as (pilot, app):
-        choice = role_filter(users_screen(app))
+    async with console_with_three_roles(settings, db, make_user) as (pilot, app, screen):
+        choice = role_filter(screen)
         choice.value = "user"
         await focus(pilot, choice)
         await pilot.press("space")
@@ -89,9 +99,7 @@ async def test_role_filter_menu_opens_on_the_current_value(
 async def test_escape_closes_the_menu_without_changing_the_filter(
     settings: Settings, db: Database, make_user: UserFactory
 ) -> None:
-    await three_roles(make_user)
-    async with running_console(console_context(settings, db)) as (pilot, app):
-        screen = users_screen(app)
+    async with console_with_three_roles(settings, db, make_user) as (pilot, app, screen):
         choice = role_filter(screen)
         await focus(pilot, choice)
         await pilot.press("down")
@@ -107,9 +115,7 @@ async def test_escape_closes_the_menu_without_changing_the_filter(
 async def test_a_click_opens_the_menu_under_the_widget_and_a_click_on_an_option_picks_it(
     settings: Settings, db: Database, make_user: UserFactory
 ) -> None:
-    await three_roles(make_user)
-    async with running_console(console_context(settings, db)) as (pilot, app):
-        screen = users_screen(app)
+    async with console_with_three_roles(settings, db, make_user) as (pilot, app, screen):
         choice = role_filter(screen)
         await pilot.click("#filter-role")
         options = open_list(app)
@@ -125,9 +131,7 @@ async def test_a_click_opens_the_menu_under_the_widget_and_a_click_on_an_option_
 async def test_a_click_beside_the_open_menu_closes_it(
     settings: Settings, db: Database, make_user: UserFactory
 ) -> None:
-    await three_roles(make_user)
-    async with running_console(console_context(settings, db)) as (pilot, app):
-        screen = users_screen(app)
+    async with console_with_three_roles(settings, db, make_user) as (pilot, app, screen):
         await pilot.click("#filter-role")
         open_list(app)
         await pilot.click(offset=(5, 20))  # over the table, far from the list
@@ -140,8 +144,8 @@ async def test_a_click_beside_the_open_menu_closes_it(
 async def test_the_sort_menu_stays_on_an_80_by_24_screen(
     settings: Settings, db: Database, make_user: UserFactory
 ) -> None:
-    await three_roles(make_user)
-    async with running_console(console_context(settings, db), size=(80, 24)) as (pilot, app):
+    context = console_with_three_roles(settings, db, make_user, size=(80, 24))
+    async with context as (pilot, app, _screen):
         await pilot.click("#sort")  # the rightmost: its list is wider than it is
         options = open_list(app)
         assert options.region.right <= 80
@@ -152,9 +156,7 @@ async def test_the_sort_menu_stays_on_an_80_by_24_screen(
 async def test_typing_in_the_open_menu_jumps_and_q_does_not_quit(
     settings: Settings, db: Database, make_user: UserFactory
 ) -> None:
-    await three_roles(make_user)
-    async with running_console(console_context(settings, db)) as (pilot, app):
-        screen = users_screen(app)
+    async with console_with_three_roles(settings, db, make_user) as (pilot, app, screen):
         choice = screen.query_one("#sort", FilterChoice)
         await focus(pilot, choice)
         await pilot.press("enter", "q", "e")  # no sort starts with "q"; the next "e" one
@@ -179,7 +181,6 @@ async def test_setting_an_unknown_value_raises_value_error(
 async def test_setting_the_same_value_twice_reloads_once(
     settings: Settings, db: Database, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await three_roles(make_user)
     queries: list[UserQuery] = []
     original = UsersScreen.on_user_filters_changed
 
@@ -188,8 +189,7 @@ async def test_setting_the_same_value_twice_reloads_once(
         original(screen, event)
 
     monkeypatch.setattr(UsersScreen, "on_user_filters_changed", counting)
-    async with running_console(console_context(settings, db)) as (pilot, app):
-        screen = users_screen(app)
+    async with console_with_three_roles(settings, db, make_user) as (pilot, _app, screen):
         choice = role_filter(screen)
         choice.value = "support"
         await settle(pilot)
