@@ -154,9 +154,9 @@ async def list_users(
     now = utcnow()
     position = _position(decode_cursor(cursor, query.sort), query.sort) if cursor else None
     found = await _walk(session, query, position, limit, now, backward=False, narrow=False)
-    items = [UserRead.model_validate(dict(zip(_LIST_KEYS, row, strict=True))) for row in found]
-    next_cursor = _cursor_of(query.sort, items[limit - 1]) if len(items) > limit else None
-    del items[limit:]
+    page = found[:limit]
+    items = [UserRead.model_validate(dict(zip(_LIST_KEYS, row, strict=True))) for row in page]
+    next_cursor = _cursor_of(query.sort, items[-1]) if len(found) > limit else None
     total, estimated = await count_users(session, query, now) if with_total else (None, False)
     return UserPage(items=items, next_cursor=next_cursor, total=total, total_is_estimate=estimated)
 

@@ -41,7 +41,7 @@ class ConsoleScreen(Screen[None]):
         yield KeyBar()
 
     def compose_content(self) -> ComposeResult:
-        """The screen's own widgets, between the status bar and the footer."""
+        """The screen's own widgets, between the status bar and the key bar."""
         yield from ()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -39,7 +39,7 @@ class KeyHelp:
     description: str
     group: KeyGroup
     enabled: bool = True  # False: shown dimmed (nothing selected or marked yet)
-    detail: str = ""  # the binding's tooltip: what the short footer label means
+    detail: str = ""  # the binding's tooltip: what the short key bar label means
 
     @property
     def everywhere(self) -> bool:

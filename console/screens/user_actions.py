@@ -157,7 +157,7 @@ class UserActions(ConsoleScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and self.context.read_only:
-            return False  # not bound at all: hidden from the footer, help and palette
+            return False  # not bound at all: hidden from the key bar, help and palette
         if action in ROW_ACTIONS and self._selected() is None:
             return None  # shown, but dimmed until a row is selected
         if action == "bulk_action" and not self.marked:

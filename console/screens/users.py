@@ -125,7 +125,7 @@ class UsersScreen(UserActions):
     def __init__(self) -> None:
         super().__init__()
         self.pager = UserPager()
-        # Held rather than queried: the footer asks check_action about every key after
+        # Held rather than queried: the key bar asks check_action about every key after
         # each keypress, and a DOM query per row action cost ~5 ms each time.
         self._table = UserTable(id="users-table")
         self.marked: dict[int, str] = {}
@@ -138,7 +138,7 @@ class UsersScreen(UserActions):
             yield UserDetail(id="user-detail")
         with Horizontal(id="users-status"):
             yield Static("loading…", id="users-position", markup=False)
-            # The footer cannot hold every key at 80 columns: say where they all are.
+            # The key bar cannot hold every key at 80 columns: say where they all are.
             yield Static("? keys · ^p actions", id="users-hint")
 
     def on_mount(self) -> None:
@@ -340,7 +340,7 @@ class UsersScreen(UserActions):
         self._update_bindings()
 
     def _update_bindings(self) -> None:
-        # Re-rendering the footer is costly: only when what is enabled really changes.
+        # Each refresh re-asks check_action for every key: only when what is enabled changes.
         enabled = (bool(self.pager.window.rows), bool(self.marked))
         if enabled != self._enabled_state:
             self._enabled_state = enabled
