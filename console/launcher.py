@@ -1,5 +1,8 @@
 """The `backend-console` executable: its first step, before anything heavy is imported.
 
+Without arguments it opens the console straight away; with any, the command line
+(Typer) takes over.
+
 Python told not to write bytecode (PYTHONDONTWRITEBYTECODE=1, as in many containers
 and on the CI machines) compiles every module it imports at every launch: the
 console took 2.4 s to be up instead of 1 s. uv's `compile-bytecode` setting avoided
@@ -17,11 +20,16 @@ BYTECODE_DIR_NAME = "pycache"
 
 
 def main() -> None:
-    """Cache bytecode where it may go, then run the command line."""
+    """Cache bytecode where it may go, then open the console or run the command given."""
     cache_bytecode()
-    from console.cli import main as run_command_line
+    if len(sys.argv) > 1:
+        from console.cli.root import main as run_command_line
 
-    run_command_line()
+        run_command_line()
+    else:
+        from console.cli.open_console import main_without_arguments
+
+        main_without_arguments()
 
 
 def cache_bytecode() -> None:

@@ -10,6 +10,7 @@ import json
 import os
 import pty
 import select
+import socket
 import struct
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from conftest import TEST_SECRET_KEY
 from sqlalchemy.engine import make_url
@@ -117,6 +119,13 @@ def cli_environment(tmp_path: Path) -> dict[str, str]:
         COLUMNS="200",
     )
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def default_cli(tmp_path: Path) -> Cli:
@@ -233,7 +242,7 @@ def test_help_lists_every_command_without_importing_heavy_modules(tmp_path: Path
     # entry point's `main` runs in a probe process that then reports what it imported.
     probe = (
         "import sys\n"
-        "from console.cli import main\n"
+        "from console.cli.root import main\n"
         "for args in (['--help'], ['users', '--help'], ['db', 'upgrade', '--help']):\n"
         "    sys.argv = ['backend-console', *args]\n"
         "    try:\n"
@@ -312,6 +321,46 @@ def test_no_command_opens_the_console_which_quits_on_q(tmp_path: Path) -> None:
         terminal.wait_for(b"Dashboard")
         terminal.type(b"q")
         assert terminal.finish() == 0
+
+
+def test_the_bare_command_opens_the_console_with_the_api_and_quits_on_q(tmp_path: Path) -> None:
+    port = free_port()
+    with Terminal(default_cli(tmp_path).with_env(API_PORT=str(port)), []) as terminal:
+        terminal.wait_for(b"no rows")
+        terminal.wait_for(f"API 127.0.0.1:{port}".encode())
+        health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5, trust_env=False)
+        assert health.json()["status"] == "ok"
+        terminal.type(b"q")
+        assert terminal.finish() == 0
+
+
+def test_the_bare_command_opens_the_console_without_loading_the_command_line(
+    tmp_path: Path,
+) -> None:
+    # The bare command skips Typer (console/launcher.py); a configuration error it
+    # meets before the console opens is still one sentence and exit status 1.
+    probe = (
+        "import sys\n"
+        "from console.launcher import main\n"
+        "sys.argv = ['backend-console']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    print('exit:', exit.code)\n"
+        "print('typer loaded:', 'typer' in sys.modules)\n"
+    )
+    env = {**cli_environment(tmp_path), "ACCESS_TOKEN_EXPIRE_MINUTES": "soon"}
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_SECONDS,
+        check=True,
+    )
+    assert completed.stdout.splitlines() == ["exit: 1", "typer loaded: False"]
+    assert_one_sentence(completed.stderr, "ACCESS_TOKEN_EXPIRE_MINUTES")
 
 
 def test_q_typed_before_the_console_appears_quits_it(tmp_path: Path) -> None:

@@ -11,18 +11,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from test_cli import ENTRY_POINT, Cli, default_cli, fresh_cli, migrate, postgresql_cli
+from test_cli import (
+    ENTRY_POINT,
+    Cli,
+    default_cli,
+    free_port,
+    fresh_cli,
+    migrate,
+    postgresql_cli,
+)
 
 from backend.services import migrations
 
 STARTUP_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

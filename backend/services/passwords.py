@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from passlib.context import CryptContext
+if TYPE_CHECKING:
+    from passlib.context import CryptContext
 
 MIN_PASSWORD_BYTES = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (libpass: rejects) anything longer
@@ -30,6 +32,9 @@ def password_problem(password: str) -> str | None:
 
 @lru_cache(maxsize=4)
 def _context(rounds: int) -> CryptContext:
+    # Imported on the first hash or check: the console's start-up never needs it.
+    from passlib.context import CryptContext
+
     return CryptContext(schemes=["bcrypt"], bcrypt__rounds=rounds)
 
 

@@ -1,5 +1,5 @@
-"""`backend-console`: the console, the headless API and the operator's commands."""
+"""`backend-console`: the console, the headless API and the operator's commands.
 
-from console.cli.root import app, main
-
-__all__ = ["app", "main"]
+The command line itself is console.cli.root; this package imports nothing, so the bare
+`backend-console` (console/launcher.py) opens the console without loading Typer.
+"""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
-
-import typer
 
 from backend.services.errors import DomainError
 
@@ -45,4 +45,16 @@ def validation_sentence(error: ValidationError, field: str | None = None) -> str
 
 
 def print_error(message: str) -> None:
-    typer.echo(f"Error: {message}", err=True)
+    print(f"Error: {message}", file=sys.stderr)
+
+
+def reporting_errors(command: Callable[[], object]) -> None:
+    """Run `command`; an expected failure becomes one sentence on stderr and exit status 1."""
+    try:
+        command()
+    except Exception as error:
+        message = error_sentence(error)
+        if message is None:
+            raise
+        print_error(message)
+        raise SystemExit(1) from None

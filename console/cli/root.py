@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from console.cli import db, routes, serve, tokens, users
-from console.cli.errors import error_sentence, print_error
+from console.cli.errors import reporting_errors
+from console.cli.open_console import open_console
 from console.cli.state import CliState
 
 app = typer.Typer(
@@ -57,34 +58,9 @@ def root(
         database_url=database_url, host=host, port=port, no_server=no_server, read_only=read_only
     )
     if ctx.invoked_subcommand is None:
-        _open_console(ctx.obj)
-
-
-def _open_console(state: CliState) -> None:
-    from console.startup import collector_paused
-
-    # Paused from the first heavy import on: the console's modules and screens live
-    # as long as it does, so collecting meanwhile only rescans them.
-    with collector_paused():
-        # Textual is imported only when the console really opens.
-        from console.app import run_console
-
-        run_console(
-            state.settings,
-            host=state.host,
-            port=state.port,
-            no_server=state.no_server,
-            read_only=state.read_only,
-        )
+        open_console(ctx.obj)
 
 
 def main() -> None:
-    """The entry point: run the CLI and print expected failures as one sentence."""
-    try:
-        app()
-    except Exception as error:
-        message = error_sentence(error)
-        if message is None:
-            raise
-        print_error(message)
-        raise SystemExit(1) from None
+    """Run the command line; expected failures are printed as one sentence."""
+    reporting_errors(app)

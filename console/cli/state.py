@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import typer
-
 from console.cli.errors import CliError
 
 if TYPE_CHECKING:
+    import typer
+
     from backend.config import Settings
     from backend.database import Database
 

@@ -1,0 +1,67 @@
+"""What the console's start-up loads, checked in a fresh interpreter.
+
+Start-up time is mostly import time (bench/bench_startup.py measures it): by the time
+the first page is shown and the embedded API answers, nothing that only a later
+action needs may have been loaded.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import TEST_SECRET_KEY
+from test_cli import migrate
+
+# Each is loaded by the action that needs it, never by start-up.
+LOADED_LATER = (
+    "passlib",  # the first password hashed or checked
+    "jose",  # the first token issued or checked
+    "alembic",  # a migration; the schema check reads the revision without it
+    "console.screens.user_form",
+    "console.screens.password_dialog",
+    "console.screens.export_dialog",
+    "backend.services.export",
+    "console.screens.tokens",
+)
+
+# The console as run_console builds it, on a migrated database, with the API on a
+# free port; once it is up it reports what is loaded and quits.
+PROBE = f"""
+import asyncio, sys
+from backend.config import load_settings
+from console.app import BackendConsoleApp
+from console.context import ConsoleContext
+from console.startup import ServerAddress
+
+async def until_up(pilot):
+    app = pilot.app
+    while app.screen.pager.loading or app.context.api_url is None:
+        await pilot.pause(0.02)
+    print("rows:", len(app.screen.pager.window.rows))
+    print("loaded:", [name for name in {LOADED_LATER!r} if name in sys.modules])
+    await pilot.press("q")
+
+context = ConsoleContext.from_settings(load_settings())
+app = BackendConsoleApp(context, server=ServerAddress("127.0.0.1", 0))
+asyncio.run(app.run_async(headless=True, size=(100, 30), auto_pilot=until_up))
+print("exit:", app.return_code)
+"""
+
+
+async def test_the_console_is_up_before_loading_what_only_later_actions_need(
+    tmp_path: Path,
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'console.db'}"
+    await migrate(database_url)
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env={"SECRET_KEY": TEST_SECRET_KEY, "DATABASE_URL": database_url, "PATH": "/usr/bin"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert completed.stdout.splitlines() == ["rows: 0", "loaded: []", "exit: 0"], completed.stderr
