@@ -141,6 +141,20 @@ async def test_a_click_beside_the_open_menu_closes_it(
         assert shown_emails(screen) == EVERYONE
 
 
+async def test_resizing_the_terminal_closes_the_open_menu_without_a_pick(
+    settings: Settings, db: Database, make_user: UserFactory
+) -> None:
+    async with console_with_three_roles(settings, db, make_user) as (pilot, app, screen):
+        await pilot.click("#filter-role")
+        await pilot.press("down")
+        open_list(app)
+        await pilot.resize_terminal(90, 30)
+        await settle(pilot)
+        assert app.screen is screen
+        assert role_filter(screen).value == "any"
+        assert shown_emails(screen) == EVERYONE
+
+
 async def test_the_sort_menu_stays_on_an_80_by_24_screen(
     settings: Settings, db: Database, make_user: UserFactory
 ) -> None:

@@ -7,6 +7,7 @@ action needs may have been loaded.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -55,7 +56,8 @@ async def test_the_console_is_up_before_loading_what_only_later_actions_need(
 ) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'console.db'}"
     await migrate(database_url)
-    completed = subprocess.run(
+    completed = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-c", PROBE],
         env={"SECRET_KEY": TEST_SECRET_KEY, "DATABASE_URL": database_url, "PATH": "/usr/bin"},
         cwd=tmp_path,

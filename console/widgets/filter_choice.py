@@ -155,6 +155,8 @@ class FilterChoiceMenu(ModalScreen[str | None]):
         self._options = options
         self._value = value
         self._under = under
+        self._placed_for = Size(0, 0)  # the terminal's size the list is placed for
+        self._dismissing = False
 
     def compose(self) -> ComposeResult:
         menu = _MenuList(
@@ -163,6 +165,7 @@ class FilterChoiceMenu(ModalScreen[str | None]):
         )
         # Placed by offset from the screen's corner (position: absolute in app.tcss):
         # these depend on where the FilterChoice sits, so they are set here.
+        self._placed_for = self.app.size
         width, height = self._menu_size()
         menu.styles.width = width
         menu.styles.offset = self._menu_origin(width, height)
@@ -172,6 +175,13 @@ class FilterChoiceMenu(ModalScreen[str | None]):
         menu = self.query_one(_MenuList)
         values = [value for _label, value in self._options]
         menu.highlighted = values.index(self._value)
+
+    def on_resize(self) -> None:
+        # The list is placed for the terminal's size when it opened; once the terminal
+        # is resized it would float away from its field, so it closes (as a browser's
+        # open select does).
+        if self.app.size != self._placed_for:
+            self._close(None)
 
     def _menu_size(self) -> tuple[int, int]:
         """As wide as the FilterChoice, or wider to show the longest label in full."""
@@ -192,17 +202,24 @@ class FilterChoiceMenu(ModalScreen[str | None]):
 
     def action_close(self) -> None:
         """Close the list without a pick."""
-        self.dismiss(None)
+        self._close(None)
 
     @on(OptionList.OptionSelected)
     def _option_picked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        self._close(event.option.id)
 
     def on_click(self, event: events.Click) -> None:
         # Clicks on the list bubble here too: only one beside it closes the menu.
         if event.widget is self:
-            self.dismiss(None)
+            self._close(None)
+
+    def _close(self, value: str | None) -> None:
+        # Once only: events already queued (a resize comes as several) would otherwise
+        # dismiss again and pop the screen under the list.
+        if not self._dismissing:
+            self._dismissing = True
+            self.dismiss(value)
 
 
 class _MenuList(OptionList):
