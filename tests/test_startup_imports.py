@@ -12,8 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TEST_SECRET_KEY
-from test_cli import migrate
+from test_cli import cli_environment, migrate
 
 # Each is loaded by the action that needs it, never by start-up.
 LOADED_LATER = (
@@ -59,7 +58,7 @@ async def test_the_console_is_up_before_loading_what_only_later_actions_need(
     completed = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-c", PROBE],
-        env={"SECRET_KEY": TEST_SECRET_KEY, "DATABASE_URL": database_url, "PATH": "/usr/bin"},
+        env={**cli_environment(tmp_path), "DATABASE_URL": database_url},
         cwd=tmp_path,
         capture_output=True,
         text=True,
