@@ -19,6 +19,7 @@ LOADED_LATER = (
     "passlib",  # the first password hashed or checked
     "jose",  # the first token issued or checked
     "alembic",  # a migration; the schema check reads the revision without it
+    "watchfiles",  # never: uvicorn imports it for --reload when installed (uvicorn[standard])
     "console.screens.user_form",
     "console.screens.password_dialog",
     "console.screens.export_dialog",
