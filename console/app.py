@@ -59,7 +59,7 @@ class BackendConsoleApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "backend-console"
-    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    COMMANDS: ClassVar = {ConsoleCommands}  # Textual's own commands come through it, last
     MODES: ClassVar = {area.mode: area.build for area in AREAS}
     # Users, the usual first screen, is built with the app: switching to it from
     # on_mount would restyle the whole app twice more (~0.1 s of start-up).

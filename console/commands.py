@@ -2,7 +2,8 @@
 
 Actions come from the screen's and the app's key bindings, so the palette and the
 keys never drift apart; an action the screen disables (read-only, nothing selected)
-is left out, as its key is.
+is left out, as its key is. Textual's own commands (theme, screenshot, ...) follow
+them: this is the palette's one provider, so the console's commands come first.
 """
 
 from __future__ import annotations
@@ -24,14 +25,16 @@ class PaletteCommand:
     title: str
     help: str
     run: Callable[[], object]
+    discoverable: bool = True  # listed before anything is typed
 
 
 class ConsoleCommands(Provider):
-    """Areas first ("Go to Users"), then the current screen's actions."""
+    """Areas first ("Go to Users"), then the current screen's actions, then Textual's."""
 
     async def discover(self) -> Hits:
         for command in self._commands():
-            yield DiscoveryHit(command.title, command.run, help=command.help)
+            if command.discoverable:
+                yield DiscoveryHit(command.title, command.run, help=command.help)
 
     async def search(self, query: str) -> AsyncIterator[Hit]:
         matcher = self.matcher(query)
@@ -48,7 +51,13 @@ class ConsoleCommands(Provider):
                 f"{area.purpose} (key {area.key})",
                 partial(app.switch_mode, area.mode),
             )
-        yield from _binding_commands(self.screen)
+        actions = list(_binding_commands(self.screen))
+        yield from actions
+        # Textual's own, but for those the bindings gave already (Quit).
+        titles = {action.title for action in actions}
+        for system in app.get_system_commands(self.screen):
+            if system.title not in titles:
+                yield PaletteCommand(system.title, system.help, system.callback, system.discover)
 
 
 def _binding_commands(screen: Screen[Any]) -> Iterator[PaletteCommand]:

@@ -25,6 +25,7 @@ from conftest import (
 )
 from console_users_kit import console_context, notices, press_for, running_console, settle, text_of
 from sqlalchemy import text
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.worker import Worker, WorkerFailed
 
@@ -105,11 +106,26 @@ async def test_the_palette_lists_every_area_and_the_screen_actions(
             assert f"Go to {area}" in titles
         assert {"New", "Edit", "Delete", "Password", "Export", "Help", "Quit"} <= set(titles)
         assert "Cursor up" not in titles  # the table's own keys are not actions
+        # Textual's own commands follow the console's, and Quit is listed once.
+        assert titles.index("Theme") > titles.index("Export")
+        assert titles.count("Quit") == 1
         hits = [hit async for hit in provider.search("go to tok")]
         assert hits
         hits[0].command()
         await settle(pilot)
         assert type(app.screen).__name__ == "TokensScreen"
+
+
+async def test_ctrl_p_opens_the_palette_on_the_consoles_own_commands(
+    settings: Settings, db: Database
+) -> None:
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        listed = app.screen.query_one(CommandList)
+        first = listed.get_option_at_index(0).prompt
+        assert str(first).startswith("Go to Dashboard")
 
 
 async def test_the_palette_of_a_read_only_console_offers_no_writes(
