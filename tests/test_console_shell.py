@@ -119,12 +119,9 @@ async def test_the_palette_lists_every_area_and_the_screen_actions(
 async def test_ctrl_p_opens_the_palette_on_the_consoles_own_commands(
     settings: Settings, db: Database
 ) -> None:
-    async with running_console(console_context(settings, db)) as (pilot, app):
-        await pilot.press("ctrl+p")
-        await settle(pilot)
-        assert isinstance(app.screen, CommandPalette)
-        listed = app.screen.query_one(CommandList)
-        first = listed.get_option_at_index(0).prompt
+    async with running_console(console_context(settings, db)) as (pilot, _app):
+        palette = await press_for(pilot, CommandPalette, "ctrl+p")
+        first = palette.query_one(CommandList).get_option_at_index(0).prompt
         assert str(first).startswith("Go to Dashboard")
 
 
