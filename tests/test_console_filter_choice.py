@@ -53,6 +53,13 @@ def open_list(app: BackendConsoleApp) -> OptionList:
     return menu.query_one(OptionList)
 
 
+def assert_closed_without_a_pick(app: BackendConsoleApp, screen: UsersScreen) -> None:
+    """The role list is closed, the filter unchanged, every user still shown."""
+    assert app.screen is screen
+    assert role_filter(screen).value == "any"
+    assert shown_emails(screen) == EVERYONE
+
+
 async def focus(pilot: Pilot[None], choice: FilterChoice) -> None:
     choice.focus()
     await pilot.pause()
@@ -136,9 +143,7 @@ async def test_a_click_beside_the_open_menu_closes_it(
         open_list(app)
         await pilot.click(offset=(5, 20))  # over the table, far from the list
         await settle(pilot)
-        assert app.screen is screen
-        assert role_filter(screen).value == "any"
-        assert shown_emails(screen) == EVERYONE
+        assert_closed_without_a_pick(app, screen)
 
 
 async def test_resizing_the_terminal_closes_the_open_menu_without_a_pick(
@@ -150,9 +155,7 @@ async def test_resizing_the_terminal_closes_the_open_menu_without_a_pick(
         open_list(app)
         await pilot.resize_terminal(90, 30)
         await settle(pilot)
-        assert app.screen is screen
-        assert role_filter(screen).value == "any"
-        assert shown_emails(screen) == EVERYONE
+        assert_closed_without_a_pick(app, screen)
 
 
 async def test_the_sort_menu_stays_on_an_80_by_24_screen(
