@@ -17,19 +17,25 @@ import sys
 from pathlib import Path
 
 BYTECODE_DIR_NAME = "pycache"
+INTERRUPTED_EXIT_STATUS = 130  # 128 + SIGINT, as shells report it
 
 
 def main() -> None:
     """Cache bytecode where it may go, then open the console or run the command given."""
     cache_bytecode()
-    if len(sys.argv) > 1:
-        from console.cli.root import main as run_command_line
+    try:
+        if len(sys.argv) > 1:
+            from console.cli.root import main as run_command_line
 
-        run_command_line()
-    else:
-        from console.cli.open_console import main_without_arguments
+            run_command_line()
+        else:
+            from console.cli.open_console import main_without_arguments
 
-        main_without_arguments()
+            main_without_arguments()
+    except KeyboardInterrupt:
+        # Ctrl+C while the console is still starting (Textual has not taken the keys
+        # yet) or while a command runs: stop quietly, with the shell's code for it.
+        raise SystemExit(INTERRUPTED_EXIT_STATUS) from None
 
 
 def cache_bytecode() -> None:

@@ -363,6 +363,30 @@ def test_the_bare_command_opens_the_console_without_loading_the_command_line(
     assert_one_sentence(completed.stderr, "ACCESS_TOKEN_EXPIRE_MINUTES")
 
 
+def test_ctrl_c_while_the_console_starts_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    # Before Textual takes the keys, ctrl+c is a KeyboardInterrupt in the start-up code.
+    probe = (
+        "import sys\n"
+        "import console.cli.open_console as opening\n"
+        "from console.launcher import main\n"
+        "def interrupted(state):\n"
+        "    raise KeyboardInterrupt\n"
+        "opening.open_console = interrupted\n"
+        "sys.argv = ['backend-console']\n"
+        "main()\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=cli_environment(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert (completed.returncode, completed.stdout, completed.stderr) == (130, "", "")
+
+
 def test_q_typed_before_the_console_appears_quits_it(tmp_path: Path) -> None:
     # Keys typed during start-up wait for the console; q must reach the table (and the
     # app's binding), not the search box, which is focusable first on the screen.
