@@ -28,6 +28,13 @@ def _database_url() -> str:
 
 
 def _configure(connection: Connection) -> None:
+    driver = connection.connection.driver_connection  # sqlite3's or aiosqlite's
+    if connection.dialect.name == "sqlite" and not getattr(driver, "in_transaction", True):
+        # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so each
+        # CREATE TABLE would commit at once and an interrupted upgrade (a first start
+        # stopped half-way) would leave half a schema. One explicit BEGIN makes the
+        # whole upgrade one transaction, committed or rolled back by the caller.
+        connection.exec_driver_sql("BEGIN")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

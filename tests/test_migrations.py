@@ -16,6 +16,7 @@ from alembic import command
 from conftest import DEFAULT_TEST_POSTGRES_URL, _create_postgres_database, _drop_postgres_database
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from backend.database import Base, Database
 from backend.services import migrations
@@ -150,6 +151,19 @@ async def test_downgrade_to_base_leaves_only_the_version_table(fresh: Database) 
     await migrations.upgrade(fresh.engine)
     await migrations.downgrade(fresh.engine, "base")
     assert await table_names(fresh) == ["alembic_version"]
+    assert await current_revision(fresh.engine) is None
+
+
+async def test_a_migration_failing_half_way_leaves_the_database_as_it_was(
+    fresh: Database,
+) -> None:
+    # The initial migration's last table already exists, so it fails after creating the
+    # others (as a first start interrupted half-way would stop): nothing may remain.
+    async with fresh.engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE audit_events (id INTEGER)"))
+    with pytest.raises(DBAPIError):
+        await migrations.upgrade(fresh.engine)
+    assert await table_names(fresh) == ["audit_events"]
     assert await current_revision(fresh.engine) is None
 
 
