@@ -128,6 +128,19 @@ def free_port() -> int:
         return port
 
 
+def run_probe(probe: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`probe` (Python source) run by a fresh interpreter of this environment."""
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
 def default_cli(tmp_path: Path) -> Cli:
     """No DATABASE_URL: the embedded SQLite file in DATA_DIR (cwd is tmp_path: no .env)."""
     return Cli(cli_environment(tmp_path), tmp_path)
@@ -252,15 +265,8 @@ def test_help_lists_every_command_without_importing_heavy_modules(tmp_path: Path
         "heavy = ('sqlalchemy', 'fastapi', 'textual', 'alembic', 'pydantic_settings')\n"
         "print('heavy:', sorted(name for name in heavy if name in sys.modules))\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", probe],
-        env=cli_environment(tmp_path),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT_SECONDS,
-        check=True,
-    )
+    completed = run_probe(probe, cli_environment(tmp_path), tmp_path)
+    assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip().splitlines()[-1] == "heavy: []"
     for name in ("serve", "db", "users", "token", "routes", "--database-url", "--read-only"):
         assert name in completed.stdout
@@ -350,15 +356,8 @@ def test_the_bare_command_opens_the_console_without_loading_the_command_line(
         "print('typer loaded:', 'typer' in sys.modules)\n"
     )
     env = {**cli_environment(tmp_path), "ACCESS_TOKEN_EXPIRE_MINUTES": "soon"}
-    completed = subprocess.run(
-        [sys.executable, "-c", probe],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT_SECONDS,
-        check=True,
-    )
+    completed = run_probe(probe, env, tmp_path)
+    assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines() == ["exit: 1", "typer loaded: False"]
     assert_one_sentence(completed.stderr, "ACCESS_TOKEN_EXPIRE_MINUTES")
 
@@ -375,15 +374,7 @@ def test_ctrl_c_while_the_console_starts_exits_130_without_a_traceback(tmp_path:
         "sys.argv = ['backend-console']\n"
         "main()\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", probe],
-        env=cli_environment(tmp_path),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT_SECONDS,
-        check=False,
-    )
+    completed = run_probe(probe, cli_environment(tmp_path), tmp_path)
     assert (completed.returncode, completed.stdout, completed.stderr) == (130, "", "")
 
 
