@@ -310,8 +310,8 @@ def run_console(
 ) -> None:
     """Run the console until the operator quits.
 
-    Configuration problems, a port already taken and an unreachable database are
-    printed as one sentence on stderr, and the process exits with status 1.
+    Configuration problems, no terminal, a port already taken and an unreachable
+    database are printed as one sentence on stderr, and the process exits with status 1.
     """
     try:
         context = ConsoleContext.from_settings(settings, read_only=read_only)
@@ -321,6 +321,9 @@ def run_console(
     if not no_server:
         chosen_port = settings.api_port if port is None else port
         address = ServerAddress(host or settings.api_host, chosen_port)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Textual would draw into a pipe or file and wait for keys that never come.
+        _exit_with("The console needs a terminal; run `backend-console serve` for the API alone.")
     app = BackendConsoleApp(context, server=address)
     with collector_paused():
         app.run()

@@ -378,6 +378,18 @@ def test_ctrl_c_while_the_console_starts_exits_130_without_a_traceback(tmp_path:
     assert (completed.returncode, completed.stdout, completed.stderr) == (130, "", "")
 
 
+@pytest.mark.parametrize("args", [[], ["--read-only"]])
+def test_the_console_without_a_terminal_is_one_sentence(tmp_path: Path, args: list[str]) -> None:
+    # stdin and stdout are pipes here: there is nothing to draw on or read keys from.
+    result = default_cli(tmp_path)(*args)
+    assert (result.code, result.stdout) == (1, "")
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "needs a terminal" in lines[0]
+    assert "backend-console serve" in lines[0]
+
+
 def test_q_typed_before_the_console_appears_quits_it(tmp_path: Path) -> None:
     # Keys typed during start-up wait for the console; q must reach the table (and the
     # app's binding), not the search box, which is focusable first on the screen.
