@@ -96,6 +96,42 @@ async def test_bad_email_and_short_password_are_shown_inline(
     assert await snapshot_of(session) == before
 
 
+async def test_a_bad_email_is_shown_as_the_cursor_leaves_the_field(
+    settings: Settings, db: Database, session: AsyncSession
+) -> None:
+    before = await snapshot_of(session)
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        form = await press_for(pilot, UserFormDialog, "n")
+        await pilot.press("tab")  # leaving an empty field says nothing yet
+        await settle(pilot)
+        assert not form.query_one("#email-error").display
+        await pilot.press("shift+tab", *"bad-email", "tab")
+        await settle(pilot)
+        assert "valid email address" in text_of(app, "#email-error")
+        assert app.focused is form.query_one("#full_name", Input)  # the cursor moves on
+        await pilot.press("shift+tab", "end", *"@example.com")
+        assert not form.query_one("#email-error").display
+        await pilot.press("tab")
+        await settle(pilot)
+        assert not form.query_one("#email-error").display
+    assert await snapshot_of(session) == before
+
+
+async def test_a_taken_email_stays_marked_when_the_cursor_leaves_it(
+    settings: Settings, db: Database, make_user: UserFactory
+) -> None:
+    await make_user(email="taken@example.com")
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        await press_for(pilot, UserFormDialog, "n")
+        await fill(pilot, "#email", "taken@example.com")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "already exists" in text_of(app, "#email-error")
+        await pilot.press("tab")
+        await settle(pilot)
+        assert "already exists" in text_of(app, "#email-error")
+
+
 async def test_short_password_in_a_reset_is_refused(
     settings: Settings, db: Database, session: AsyncSession, make_user: UserFactory
 ) -> None:

@@ -227,7 +227,33 @@ class UserFormDialog(ConsoleDialog[SavedUser]):
         if event.input.id in _FIELDS:
             self.query_one(f"#{event.input.id}-error", Static).display = False
 
+    @on(Input.Blurred)
+    def _check_left_field(self, event: Input.Blurred) -> None:
+        """A field is checked as the cursor leaves it, so a typo shows before Save.
+
+        Only a problem found is shown: an error the service gave (a taken email) stays
+        until the field is edited, and an empty field is not scolded before Save.
+        """
+        name = event.input.id
+        if name not in _FIELDS or not event.value or not self.is_attached:
+            return
+        if message := self._schema_errors().get(name):
+            label = self.query_one(f"#{name}-error", Static)
+            label.update(message)
+            label.display = True
+
     # --- values ----------------------------------------------------------------------
+
+    def _schema_errors(self) -> dict[str, str]:
+        """What the API's schema says of the form as it stands, by field."""
+        try:
+            if self.creating:
+                UserCreate.model_validate(self._create_values())
+            else:
+                UserUpdate.model_validate(self._update_values())
+        except ValidationError as error:
+            return field_errors(error)
+        return {}
 
     def _create_values(self) -> dict[str, Any]:
         return {
