@@ -34,7 +34,11 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     """Everything the backend and the console read from their environment."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    # An empty variable (DATA_DIR= in a shell or .env, ${VAR:-} in compose) means
+    # unset: an empty DATA_DIR would otherwise put the database and the key in the cwd.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True
+    )
 
     database_url: str = ""
     secret_key: SecretStr | None = None
