@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path(user_data_dir(APP_NAME)))
     bcrypt_rounds: Annotated[int, Field(ge=4, le=16)] = 12
     jwt_leeway_seconds: Annotated[int, Field(ge=0, le=300)] = 10
+    # How long the route probe (console and `call`) waits for an answer.
+    probe_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
 
     @field_validator("jwt_algorithm")
     @classmethod

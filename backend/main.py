@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from backend.api import auth, health, users
 from backend.api.errors import install_error_handlers
+from backend.api.roles import install_role_docs
 from backend.config import Settings, get_settings
 from backend.database import Database
 from backend.middleware import RequestIdMiddleware, RequestLoggingMiddleware
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database
     app.state.policy = policy
     install_error_handlers(app)
+    install_role_docs(app)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(users.router)

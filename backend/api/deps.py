@@ -9,7 +9,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.api.roles import declare_roles
 from backend.database import Database
+from backend.models import Role
 from backend.services import tokens
 from backend.services.actor import Actor
 from backend.services.errors import NotAuthenticated
@@ -64,3 +66,25 @@ async def get_actor(current: CurrentUser) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+# The same actor, for routes the service restricts further: the declaration is what
+# the OpenAPI document's x-roles shows; the rule itself is the service's (permissions).
+@declare_roles((Role.ADMIN, Role.SUPPORT), note="a user may read their own account")
+async def get_staff_actor(current: CurrentUser) -> Actor:
+    return Actor.api_user(current.user.id, current.user.role)
+
+
+@declare_roles((Role.ADMIN, Role.SUPPORT))
+async def get_strict_staff_actor(current: CurrentUser) -> Actor:
+    return Actor.api_user(current.user.id, current.user.role)
+
+
+@declare_roles((Role.ADMIN,))
+async def get_admin_actor(current: CurrentUser) -> Actor:
+    return Actor.api_user(current.user.id, current.user.role)
+
+
+StaffOrSelfActorDep = Annotated[Actor, Depends(get_staff_actor)]
+StaffActorDep = Annotated[Actor, Depends(get_strict_staff_actor)]
+AdminActorDep = Annotated[Actor, Depends(get_admin_actor)]

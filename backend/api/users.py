@@ -6,7 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from backend.api.deps import ActorDep, CurrentUser, PolicyDep, SessionDep
+from backend.api.deps import (
+    ActorDep,
+    AdminActorDep,
+    CurrentUser,
+    PolicyDep,
+    SessionDep,
+    StaffActorDep,
+    StaffOrSelfActorDep,
+)
 from backend.models import Role
 from backend.schemas.user import MeUpdate, UserCreate, UserPage, UserRead, UserUpdate
 from backend.services import user_search, users
@@ -32,7 +40,7 @@ async def update_me(
 
 @router.get("", response_model=UserPage)
 async def list_users(
-    actor: ActorDep,
+    actor: StaffActorDep,
     session: SessionDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
     role: Role | None = None,
@@ -57,20 +65,20 @@ async def list_users(
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRead)
 async def create_user(
-    data: UserCreate, actor: ActorDep, session: SessionDep, policy: PolicyDep
+    data: UserCreate, actor: StaffActorDep, session: SessionDep, policy: PolicyDep
 ) -> UserRead:
     """Create an account (support staff: `user` role only)."""
     return UserRead.model_validate(await users.create_user(session, actor, data, policy.hasher))
 
 
 @router.get("/{user_id}", response_model=UserRead)
-async def read_user(user_id: int, actor: ActorDep, session: SessionDep) -> UserRead:
+async def read_user(user_id: int, actor: StaffOrSelfActorDep, session: SessionDep) -> UserRead:
     return UserRead.model_validate(await users.get_user(session, actor, user_id))
 
 
 @router.patch("/{user_id}", response_model=UserRead)
 async def update_user(
-    user_id: int, data: UserUpdate, actor: ActorDep, session: SessionDep, policy: PolicyDep
+    user_id: int, data: UserUpdate, actor: StaffActorDep, session: SessionDep, policy: PolicyDep
 ) -> UserRead:
     """Edit an account; `version` must be the one you read, or the answer is 409."""
     user = await users.update_user(session, actor, user_id, data, policy.hasher)
@@ -78,19 +86,19 @@ async def update_user(
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_user(user_id: int, actor: ActorDep, session: SessionDep) -> None:
+async def delete_user(user_id: int, actor: AdminActorDep, session: SessionDep) -> None:
     """Delete an account (administrators only; never the last active one)."""
     await users.delete_user(session, actor, user_id)
 
 
 @router.post("/{user_id}/revoke-tokens", response_model=UserRead)
-async def revoke_tokens(user_id: int, actor: ActorDep, session: SessionDep) -> UserRead:
+async def revoke_tokens(user_id: int, actor: StaffActorDep, session: SessionDep) -> UserRead:
     """Force logout: every token issued to this user before now stops working."""
     return UserRead.model_validate(await users.revoke_user_tokens(session, actor, user_id))
 
 
 @router.post("/{user_id}/unlock", response_model=UserRead)
-async def unlock(user_id: int, actor: ActorDep, session: SessionDep) -> UserRead:
+async def unlock(user_id: int, actor: StaffActorDep, session: SessionDep) -> UserRead:
     """Clear a login lockout."""
     unlocked = await users.unlock_user(session, actor, user_id)
     return UserRead.model_validate(unlocked.user)

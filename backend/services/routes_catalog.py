@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from backend.services.errors import NotFound
+
 # OpenAPI's operation keys inside a path item, in the order a listing shows them.
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 
@@ -22,6 +24,23 @@ class RouteInfo:
     auth_schemes: tuple[str, ...]
     operation_id: str | None
     deprecated: bool
+    # Who may call it, from the API's own `x-roles` extension; () for a public route.
+    roles: tuple[str, ...] = ()
+    roles_note: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def group(self) -> str:
+        """The tag it is listed under (its first), or "other"."""
+        return self.tags[0] if self.tags else "other"
+
+    def matches(self, text: str) -> bool:
+        """Every word of `text` is in its method, path or summary (any case)."""
+        haystack = f"{self.method} {self.path} {self.summary}".lower()
+        return all(word in haystack for word in text.lower().split())
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (lists instead of tuples)."""
@@ -34,6 +53,8 @@ class RouteInfo:
             "auth_schemes": list(self.auth_schemes),
             "operation_id": self.operation_id,
             "deprecated": self.deprecated,
+            "roles": list(self.roles),
+            "roles_note": self.roles_note,
         }
 
 
@@ -66,6 +87,8 @@ def _route(
     requirements = _requirements(security)
     tags = operation.get("tags")
     operation_id = operation.get("operationId")
+    roles = operation.get("x-roles")
+    note = operation.get("x-roles-note")
     return RouteInfo(
         method=method.upper(),
         path=path,
@@ -75,6 +98,8 @@ def _route(
         auth_schemes=tuple(sorted({name for requirement in requirements for name in requirement})),
         operation_id=operation_id if isinstance(operation_id, str) else None,
         deprecated=operation.get("deprecated") is True,
+        roles=tuple(str(role) for role in roles) if isinstance(roles, list) else (),
+        roles_note=note if isinstance(note, str) else None,
     )
 
 
@@ -93,3 +118,49 @@ def _summary(operation: Mapping[str, Any]) -> str:
     if isinstance(description, str) and description.strip():
         return description.strip().splitlines()[0]
     return ""
+
+
+def find_operation(openapi: Mapping[str, Any], method: str, path: str) -> Mapping[str, Any]:
+    """The operation for `method` and `path` (a template such as /api/users/{user_id}).
+
+    Its path-level parameters are merged in (the operation's own win). Raises NotFound.
+    """
+    paths = openapi.get("paths")
+    item = paths.get(path) if isinstance(paths, Mapping) else None
+    operation = item.get(method.lower()) if isinstance(item, Mapping) else None
+    if not isinstance(operation, Mapping):
+        raise NotFound(f"The API has no route {method.upper()} {path}.")
+    shared = item.get("parameters") if isinstance(item, Mapping) else None
+    if not isinstance(shared, list) or not shared:
+        return operation
+    own_raw = operation.get("parameters")
+    own: list[Any] = own_raw if isinstance(own_raw, list) else []
+    named = {(p.get("name"), p.get("in")) for p in own if isinstance(p, Mapping)}
+    inherited = [
+        p for p in shared if isinstance(p, Mapping) and (p.get("name"), p.get("in")) not in named
+    ]
+    return {**operation, "parameters": [*inherited, *own]}
+
+
+def match_route(routes: list[RouteInfo], method: str, concrete_path: str) -> RouteInfo | None:
+    """The route whose template matches a concrete path (/api/users/7 -> /api/users/{user_id}).
+
+    A literal segment beats a parameter: /api/users/me is the `me` route, not user "me".
+    """
+    wanted = method.upper()
+    parts = concrete_path.split("?")[0].rstrip("/").split("/")
+    best: tuple[int, RouteInfo] | None = None
+    for route in routes:
+        template = route.path.rstrip("/").split("/")
+        if route.method != wanted or len(template) != len(parts):
+            continue
+        literal = 0
+        for expected, actual in zip(template, parts, strict=True):
+            if expected == actual:
+                literal += 1
+            elif not (expected.startswith("{") and expected.endswith("}") and actual):
+                break
+        else:
+            if best is None or literal > best[0]:
+                best = (literal, route)
+    return best[1] if best else None
