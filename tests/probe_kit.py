@@ -1,0 +1,75 @@
+"""Test apps for the route probe: one that sleeps, one that lies about its schema, big answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel
+
+from backend.server import EmbeddedServer
+
+BIG_BODY_BYTES = 10 * 1024 * 1024
+
+
+class Item(BaseModel):
+    id: int
+    name: str
+
+
+def odd_app() -> FastAPI:
+    """Routes that misbehave on purpose: slow, lying, undocumented statuses, huge."""
+    app = FastAPI()
+
+    @app.get("/sleep", tags=["odd"])
+    async def sleep(seconds: float = 5) -> dict[str, str]:
+        await asyncio.sleep(seconds)
+        return {"slept": "yes"}
+
+    @app.get("/liar", response_model=None, responses={200: {"model": Item}}, tags=["odd"])
+    async def liar() -> JSONResponse:
+        # Documents Item; answers something else entirely.
+        return JSONResponse({"id": "seven", "extra": True})
+
+    @app.get("/teapot", tags=["odd"])
+    async def teapot() -> JSONResponse:
+        return JSONResponse({"detail": "short and stout"}, status_code=418)
+
+    @app.get("/big", tags=["odd"])
+    async def big() -> PlainTextResponse:
+        return PlainTextResponse("x" * BIG_BODY_BYTES)
+
+    return app
+
+
+def many_routes_app(count: int) -> FastAPI:
+    """An app with `count` GET routes over a few tags (for the catalog's filter bench)."""
+    app = FastAPI()
+    for number in range(count):
+
+        async def endpoint() -> dict[str, int]:
+            return {"n": 0}
+
+        app.add_api_route(
+            f"/things/{number}/part-{number % 7}",
+            endpoint,
+            methods=["GET"],
+            tags=[f"tag{number % 10}"],
+            summary=f"Thing {number}",
+            name=f"thing_{number}",
+        )
+    return app
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """`app` served by uvicorn on a free port; yields its base URL."""
+    server = EmbeddedServer(app, "127.0.0.1", 0)
+    await server.start()
+    try:
+        yield server.url
+    finally:
+        await server.stop()
