@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from console.cli import db, routes, serve, tokens, users
+from console.cli import call, db, routes, serve, tokens, users
 from console.cli.errors import reporting_errors
 from console.cli.open_console import open_console
 from console.cli.state import CliState
@@ -24,6 +24,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="token")
 app.command("serve")(serve.serve)
 app.command("routes")(routes.routes)
+app.command("call")(call.call)
 
 
 @app.callback(invoke_without_command=True)
@@ -52,10 +53,24 @@ def root(
     read_only: Annotated[
         bool, typer.Option("--read-only", help="Browse only: refuse every write.")
     ] = False,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url",
+            help="The route probe talks to this server instead of the embedded API.",
+            metavar="URL",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Without a command: open the console, with the API served alongside it."""
     ctx.obj = CliState(
-        database_url=database_url, host=host, port=port, no_server=no_server, read_only=read_only
+        database_url=database_url,
+        host=host,
+        port=port,
+        no_server=no_server,
+        read_only=read_only,
+        api_url=api_url,
     )
     if ctx.invoked_subcommand is None:
         open_console(ctx.obj)

@@ -31,6 +31,7 @@ class CliState:
     port: int | None = None
     no_server: bool = False
     read_only: bool = False
+    api_url: str | None = None  # the route probe's target instead of the embedded API
     _settings: Settings | None = field(default=None, repr=False)
 
     @property
