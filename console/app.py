@@ -144,6 +144,7 @@ class BackendConsoleApp(App[None]):
     def on_backend_console_app_server_started(self, event: ServerStarted) -> None:
         self._freeze_startup_objects()
         self.context.api_url = event.url
+        self.context.api_started.set()
         self._update_status(api=f"API {event.url.removeprefix('http://')}", api_ok=True)
 
     def on_backend_console_app_schema_checked(self, event: SchemaChecked) -> None:
@@ -307,8 +308,9 @@ def run_console(
     port: int | None,
     no_server: bool,
     read_only: bool,
+    api_url: str | None = None,
 ) -> None:
-    """Run the console until the operator quits.
+    """Run the console until the operator quits (`api_url`: the route probe's target).
 
     Configuration problems, no terminal, a port already taken and an unreachable
     database are printed as one sentence on stderr, and the process exits with status 1.
@@ -317,6 +319,9 @@ def run_console(
         context = ConsoleContext.from_settings(settings, read_only=read_only)
     except ConfigError as error:
         _exit_with(str(error))
+    if api_url is not None and not api_url.startswith(("http://", "https://")):
+        _exit_with(f"--api-url must start with http:// or https:// (got {api_url!r}).")
+    context.probe_api_url = api_url
     address = None
     if not no_server:
         chosen_port = settings.api_port if port is None else port

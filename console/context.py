@@ -32,8 +32,13 @@ class ConsoleContext:
     # Set once the app has checked (and, for the embedded default, migrated) the schema:
     # screens wait for it before their first query.
     schema_checked: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set once the embedded server answers at `api_url` (the route probe waits for it).
+    api_started: asyncio.Event = field(default_factory=asyncio.Event)
     # A token the Tokens screen handed to the route probe ("use in route probe").
     probe_token: str | None = None
+    # --api-url: the route probe talks to this server rather than the embedded API.
+    # Its database and key may be another's, so it cannot sign "as user" for it.
+    probe_api_url: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, read_only: bool = False) -> ConsoleContext:

@@ -10,10 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from backend.services.probe_schema import (
     JSON_TYPE,
@@ -22,6 +19,9 @@ from backend.services.probe_schema import (
     RequestShape,
     SchemaResolver,
 )
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 MAX_FINDINGS = 20
 BODY_FIELD = "body"
@@ -112,6 +112,9 @@ def _first_problem(schema: Mapping[str, Any], value: Any) -> str | None:
 
 
 def _validation_errors(schema: Mapping[str, Any], value: Any) -> list[ValidationError]:
+    # jsonschema (and its format checkers) load with the first check, not with the console.
+    from jsonschema import Draft202012Validator
+
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     return sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
 

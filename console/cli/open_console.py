@@ -27,6 +27,7 @@ def open_console(state: CliState) -> None:
             port=state.port,
             no_server=state.no_server,
             read_only=state.read_only,
+            api_url=state.api_url,
         )
 
 

@@ -35,6 +35,12 @@ def _tokens() -> Screen[Any]:
     return TokensScreen()
 
 
+def _routes() -> Screen[Any]:
+    from console.screens.routes import RoutesScreen
+
+    return RoutesScreen()
+
+
 def _placeholder(title: str, purpose: str) -> Callable[[], Screen[Any]]:
     return lambda: PlaceholderScreen(title, purpose)
 
@@ -48,6 +54,6 @@ AREAS: tuple[Area, ...] = (
     Area("users", "u", "Users", "Find and manage user accounts.", _users),
     Area("tokens", "t", "Tokens", "Issue, inspect and revoke JWTs.", _tokens),
     Area("migrations", "m", "Migrations", _MIGRATIONS, _placeholder("Migrations", _MIGRATIONS)),
-    Area("routes", "r", "Routes", _ROUTES, _placeholder("Routes", _ROUTES)),
+    Area("routes", "r", "Routes", _ROUTES, _routes),
     Area("audit", "a", "Audit", _AUDIT, _placeholder("Audit log", _AUDIT)),
 )

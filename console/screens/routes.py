@@ -1,0 +1,364 @@
+"""The Routes screen: find any API route, call it as any user, read the answer (issue 12).
+
+Left: the catalog (from the target's own OpenAPI document, grouped by tag, filtered
+as you type) and the request history. Right: the request builder generated from the
+selected route, and the response. Requests go to the embedded server over HTTP, to
+--api-url, or in-process when the console runs without a server; each is sent in a
+worker (esc cancels) and kept in the history without its credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import httpx
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs, TextArea
+from textual.worker import Worker, WorkerState
+
+from backend.services import probe
+from backend.services.probe import Catalog, ProbeOutcome
+from backend.services.probe_auth import AuthMode, ProbeAuth, token_for
+from backend.services.probe_checks import check_inputs
+from backend.services.probe_client import ProbeRequest, ProbeTarget
+from backend.services.probe_history import REDACTED, HistoryEntry, ProbeHistory
+from backend.services.probe_schema import describe_request
+from backend.services.probe_share import as_curl, as_httpie
+from backend.services.routes_catalog import RouteInfo
+from console.screens.base import ConsoleScreen
+from console.widgets.routes.auth_picker import AuthPicker, UserEmailSuggester
+from console.widgets.routes.builder import RequestBuilder
+from console.widgets.routes.catalog import RouteCatalog
+from console.widgets.routes.history_list import HistoryList
+from console.widgets.routes.response_view import ResponseView
+
+# Moving the cursor through the catalog rebuilds the form once it rests this long.
+BUILD_DEBOUNCE_SECONDS = 0.1
+SERVER_WAIT_SECONDS = 30
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A minted token is used again until this close to its expiry.
+MINT_MARGIN = dt.timedelta(minutes=1)
+
+
+class RoutesScreen(ConsoleScreen):
+    """Probe the API's routes."""
+
+    CSS_PATH = "routes.tcss"
+    area_title = "Routes"
+
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", id="routes.filter"),
+        Binding("ctrl+s", "send", "Send", key_display="^s", id="routes.send"),
+        Binding("h", "toggle_history", "History", id="routes.history"),
+        Binding("c", "copy('curl')", "Copy as curl", id="routes.copy_curl"),
+        Binding("y", "copy('httpie')", "Copy as HTTPie", id="routes.copy_httpie"),
+        Binding("v", "reveal_token", "Reveal token", id="routes.reveal"),
+        Binding("ctrl+f", "search_body", "Search body", key_display="^f", id="routes.search"),
+        Binding("escape", "escape", "Cancel / leave field", id="routes.back"),
+    ]
+
+    class CatalogLoaded(Message):
+        def __init__(self, catalog: Catalog, target: ProbeTarget) -> None:
+            super().__init__()
+            self.catalog = catalog
+            self.target = target
+
+    class Answered(Message):
+        def __init__(self, outcome: ProbeOutcome, token: str | None) -> None:
+            super().__init__()
+            self.outcome = outcome
+            self.token = token
+
+    class HistoryLoaded(Message):
+        def __init__(self, entries: list[HistoryEntry]) -> None:
+            super().__init__()
+            self.entries = entries
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.catalog: Catalog | None = None
+        self.target: ProbeTarget | None = None
+        self.history: ProbeHistory | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._minted: dict[str, tuple[str, dt.datetime]] = {}
+        self._last: tuple[ProbeRequest, str | None] | None = None
+        self._token_shown = False
+        self._sending: Worker[None] | None = None
+        self._pending_route: RouteInfo | None = None
+
+    # --- layout --------------------------------------------------------------------
+
+    def compose_content(self) -> ComposeResult:
+        context = self.context
+        can_sign = context.probe_api_url is None
+        suggester = UserEmailSuggester(context.database, context.actor) if can_sign else None
+        with Horizontal(id="routes-main"):
+            with TabbedContent(initial="routes-catalog", id="routes-left"):
+                with TabPane("Routes", id="routes-catalog"):
+                    yield Static("Loading the API's routes…", id="routes-source")
+                    yield RouteCatalog(id="catalog")
+                with TabPane("History", id="routes-history"):
+                    yield HistoryList(id="history")
+            with Vertical(id="routes-right"):
+                yield AuthPicker(
+                    suggester,
+                    can_sign_as_user=can_sign,
+                    console_token=context.probe_token,
+                    id="auth",
+                )
+                yield RequestBuilder(id="builder")
+                yield ResponseView(id="response")
+
+    def on_mount(self) -> None:
+        self.history = ProbeHistory(self.context.settings.data_dir)
+        self.load_catalog()
+        self.load_history("")
+
+    async def on_unmount(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    # --- loading -------------------------------------------------------------------
+
+    @work(exclusive=True, group="routes-load", exit_on_error=False)
+    async def load_catalog(self) -> None:
+        target = await self._target()
+        timeout = self.context.settings.probe_timeout_seconds
+        catalog = await probe.fetch_catalog(target, timeout_seconds=timeout)
+        self.post_message(self.CatalogLoaded(catalog, target))
+
+    async def _target(self) -> ProbeTarget:
+        """--api-url, else the embedded server once it is up, else the app in-process."""
+        context = self.context
+        if context.probe_api_url is not None:
+            return ProbeTarget(context.probe_api_url)
+        if getattr(self.app, "server_address", None) is None:
+            await context.schema_checked.wait()
+            from backend.main import create_app
+
+            return ProbeTarget.in_process(create_app(context.settings, database=context.database))
+        async with asyncio.timeout(SERVER_WAIT_SECONDS):
+            await context.api_started.wait()
+        assert context.api_url is not None
+        return ProbeTarget(context.api_url)
+
+    def on_routes_screen_catalog_loaded(self, event: CatalogLoaded) -> None:
+        self.catalog, self.target = event.catalog, event.target
+        count = len(event.catalog.routes)
+        self.query_one("#routes-source", Static).update(
+            f"[dim]{count} routes from {event.target.label}[/dim]"
+        )
+        self.query_one(RouteCatalog).show(event.catalog.routes)
+
+    @work(exclusive=True, group="routes-history", exit_on_error=False)
+    async def load_history(self, search: str) -> None:
+        if self.history is not None:
+            entries = await asyncio.to_thread(self.history.entries, search)
+            self.post_message(self.HistoryLoaded(entries))
+
+    def on_routes_screen_history_loaded(self, event: HistoryLoaded) -> None:
+        self.query_one(HistoryList).show(event.entries)
+
+    def on_history_list_search_changed(self, event: HistoryList.SearchChanged) -> None:
+        self.load_history(event.text)
+
+    # --- the builder ---------------------------------------------------------------
+
+    def on_route_catalog_chosen(self, event: RouteCatalog.Chosen) -> None:
+        self._pending_route = event.route
+        if event.picked:
+            self.run_worker(self._build(event.route, focus=True), group="routes-build")
+        else:
+            self.set_timer(BUILD_DEBOUNCE_SECONDS, self._build_pending)
+
+    def _build_pending(self) -> None:
+        route = self._pending_route
+        builder = self.query_one(RequestBuilder)
+        if route is not None and route is not builder.route:
+            self.run_worker(self._build(route, focus=False), group="routes-build", exclusive=True)
+
+    async def _build(self, route: RouteInfo, *, focus: bool) -> None:
+        if self.catalog is None:
+            return
+        shape = describe_request(self.catalog.document, self.catalog.operation(route))
+        note = ""
+        if self.context.read_only and route.method not in READ_ONLY_METHODS:
+            note = "[b]Read-only:[/b] only GET requests can be sent."
+        builder = self.query_one(RequestBuilder)
+        await builder.load(route, shape, note=note)
+        self.refresh_bindings()
+        if focus:
+            inputs = builder.query("Input, TextArea")
+            if inputs:
+                inputs.first().focus()
+
+    # --- sending -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "send":
+            route = self._built_route()
+            if route is None:
+                return None
+            return not (self.context.read_only and route.method not in READ_ONLY_METHODS)
+        if action == "copy":
+            return True if self._last is not None else None
+        if action == "escape":
+            return self._is_sending or isinstance(self.focused, Input | TextArea)
+        return True
+
+    def _built_route(self) -> RouteInfo | None:
+        builders = self.query(RequestBuilder)
+        return builders.first().route if builders else None
+
+    @property
+    def _is_sending(self) -> bool:
+        return self._sending is not None and not self._sending.is_finished
+
+    def action_send(self) -> None:
+        """Check the form; send the request when every field is right."""
+        builder = self.query_one(RequestBuilder)
+        if builder.route is None or builder.shape is None or self.catalog is None:
+            self.notify("Pick a route first.", severity="warning")
+            return
+        if self.context.read_only and builder.route.method not in READ_ONLY_METHODS:
+            self.notify("Read-only: only GET requests can be sent.", severity="warning")
+            return
+        errors = check_inputs(builder.shape, builder.values(), builder.body())
+        builder.show_errors(errors)
+        if errors:
+            self.notify("Fix the marked fields first.", severity="warning")
+            return
+        self.send(builder.request(), self.query_one(AuthPicker).auth())
+
+    def send(self, request: ProbeRequest, auth: ProbeAuth) -> None:
+        self.query_one("#response-status", Static).update(
+            f"Sending {request.method} {request.concrete_path}… (esc cancels)"
+        )
+        self._sending = self.send_request(request, auth)
+        self.refresh_bindings()
+
+    @work(exclusive=True, group="routes-send", exit_on_error=False)
+    async def send_request(self, request: ProbeRequest, auth: ProbeAuth) -> None:
+        assert self.target is not None
+        assert self.catalog is not None
+        token = await self._token(auth)
+        if self._client is None:
+            self._client = self.target.client(self.context.settings.probe_timeout_seconds)
+        outcome = await probe.probe(
+            self._client,
+            self.target,
+            self.catalog,
+            request,
+            token=token,
+            auth_label=auth.label,
+            history=self.history,
+        )
+        self.post_message(self.Answered(outcome, token))
+
+    async def _token(self, auth: ProbeAuth) -> str | None:
+        """The token to send; one minted for a user is used again until near its expiry."""
+        if auth.mode is not AuthMode.AS_USER:
+            return await token_for(
+                auth, self.context.database, self.context.actor, self.context.policy
+            )
+        key = auth.email.lower()
+        cached = self._minted.get(key)
+        if cached is not None and cached[1] - MINT_MARGIN > dt.datetime.now(dt.UTC):
+            return cached[0]
+        token = await token_for(
+            auth, self.context.database, self.context.actor, self.context.policy
+        )
+        assert token is not None
+        minutes = self.context.policy.access_token_minutes
+        self._minted[key] = (token, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes))
+        return token
+
+    def on_routes_screen_answered(self, event: Answered) -> None:
+        self._last = (event.outcome.request, event.token)
+        self.query_one(ResponseView).show(event.outcome)
+        self.load_history(self.query_one(HistoryList).search_text)
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        super().on_worker_state_changed(event)
+        if event.worker.group == "routes-send" and event.state is WorkerState.CANCELLED:
+            self.query_one("#response-status", Static).update("Cancelled.")
+        if event.worker.group == "routes-load" and event.state is WorkerState.ERROR:
+            self.query_one("#routes-source", Static).update("[b red]No catalog.[/b red]")
+        if event.worker.group == "routes-send" and event.worker.is_finished:
+            self.refresh_bindings()
+
+    # --- history -------------------------------------------------------------------
+
+    async def on_history_list_replay(self, event: HistoryList.Replay) -> None:
+        entry = event.entry
+        route = self.catalog.route_for(entry.method, entry.path) if self.catalog else None
+        if route is None:
+            self.notify(
+                f"{entry.method} {entry.path} is not in this API any more.", severity="warning"
+            )
+            return
+        await self._build(route, focus=False)
+        request = entry.request()
+        self.query_one(RequestBuilder).fill(request)
+        email = entry.auth.removeprefix("as ") if entry.auth.startswith("as ") else ""
+        self.query_one(AuthPicker).choose(AuthMode.AS_USER if email else AuthMode.NONE, email)
+        if _has_redacted(request):
+            self.notify("A secret was not kept in the history: type it again, then send.")
+            return
+        self.action_send()
+
+    # --- actions -------------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        """Focus the catalog's filter (or the history's search)."""
+        tabs = self.query_one("#routes-left", TabbedContent)
+        if tabs.active == "routes-history":
+            self.query_one("#history-search", Input).focus()
+        else:
+            self.query_one("#routes-filter", Input).focus()
+
+    def action_toggle_history(self) -> None:
+        """Switch the left pane between the catalog and the history."""
+        tabs = self.query_one("#routes-left", TabbedContent)
+        tabs.active = "routes-catalog" if tabs.active == "routes-history" else "routes-history"
+        target = "#history-list" if tabs.active == "routes-history" else "#routes-list"
+        self.query_one(target).focus()
+
+    def action_copy(self, kind: str) -> None:
+        """Copy the last request as a curl or HTTPie command (token masked unless revealed)."""
+        if self._last is None or self.target is None:
+            return
+        request, token = self._last
+        render = as_curl if kind == "curl" else as_httpie
+        command = render(request, self.target.base_url, token, reveal=self._token_shown)
+        self.app.copy_to_clipboard(command)
+        self.query_one(ResponseView).show_share(command)
+        self.notify(f"Copied as {'curl' if kind == 'curl' else 'HTTPie'}.")
+
+    def action_reveal_token(self) -> None:
+        """Show or mask the token (on screen and in copied commands)."""
+        self._token_shown = self.query_one(AuthPicker).toggle_reveal()
+        self.notify("Token shown." if self._token_shown else "Token masked.")
+
+    def action_search_body(self) -> None:
+        self.query_one("#response-search", Input).focus()
+
+    def action_escape(self) -> None:
+        """esc: cancel the request under way, or leave the field."""
+        if self._sending is not None and not self._sending.is_finished:
+            self._sending.cancel()
+            return
+        self.query_one("#routes-left", TabbedContent).query_one(Tabs).focus()
+
+
+def _has_redacted(request: ProbeRequest) -> bool:
+    values: list[Any] = [v for _, v in (*request.query, *request.headers, *(request.form or ()))]
+    return REDACTED in values or (request.json_body is not None and REDACTED in request.json_body)

@@ -1,0 +1,1 @@
+"""The Routes screen's widgets: catalog, request builder, response, history."""

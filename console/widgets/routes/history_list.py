@@ -1,0 +1,78 @@
+"""The request history, newest first, searchable; enter replays the highlighted request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from backend.services.probe_history import HistoryEntry
+from console.widgets.routes.catalog import METHOD_STYLES
+
+
+def entry_line(entry: HistoryEntry) -> Text:
+    line = Text()
+    line.append(entry.at[5:16].replace("T", " ") + " ", "dim")
+    line.append(f"{entry.method:<6} ", METHOD_STYLES.get(entry.method, "bold"))
+    line.append(entry.concrete_path)
+    status = str(entry.status) if entry.status is not None else "no answer"
+    style = "green" if entry.status is not None and 200 <= entry.status < 300 else "red"
+    line.append(f"  {status}", style)
+    line.append(f"  {entry.auth}", "italic dim")
+    return line
+
+
+class HistoryList(Vertical):
+    """Posts Replay with the entry picked (enter)."""
+
+    class Replay(Message):
+        def __init__(self, entry: HistoryEntry) -> None:
+            super().__init__()
+            self.entry = entry
+
+    class SearchChanged(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.entries: tuple[HistoryEntry, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="search the history", compact=True, id="history-search")
+        yield OptionList(id="history-list")
+
+    def show(self, entries: Sequence[HistoryEntry]) -> None:
+        self.entries = tuple(entries)
+        listing = self.query_one(OptionList)
+        listing.set_options(
+            [Option(entry_line(entry), id=str(i)) for i, entry in enumerate(self.entries)]
+        )
+        listing.highlighted = 0 if self.entries else None
+
+    @property
+    def search_text(self) -> str:
+        return self.query_one("#history-search", Input).value
+
+    @on(Input.Changed, "#history-search")
+    def _search(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.SearchChanged(event.value))
+
+    @on(Input.Submitted, "#history-search")
+    def _to_list(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#history-list")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Replay(self.entries[int(event.option.id)]))
