@@ -120,10 +120,8 @@ def _validation_errors(schema: Mapping[str, Any], value: Any) -> list[Validation
 
 
 def _sentence(error: ValidationError) -> str:
-    where = error.json_path if error.absolute_path else "the body"
-    where = "the body" if where == "$" else where
     message = error.message if len(error.message) <= 200 else error.message[:199] + "…"
-    return f"At {where}: {message}."
+    return f"At {error.json_path}: {message}." if error.absolute_path else f"{message}."
 
 
 def check_response(

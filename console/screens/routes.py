@@ -56,6 +56,7 @@ class RoutesScreen(ConsoleScreen):
         Binding("slash", "focus_filter", "Filter", id="routes.filter"),
         Binding("ctrl+s", "send", "Send", key_display="^s", id="routes.send"),
         Binding("h", "toggle_history", "History", id="routes.history"),
+        Binding("i", "focus_auth", "Auth", id="routes.auth"),
         Binding("c", "copy('curl')", "Copy as curl", id="routes.copy_curl"),
         Binding("y", "copy('httpie')", "Copy as HTTPie", id="routes.copy_httpie"),
         Binding("v", "reveal_token", "Reveal token", id="routes.reveal"),
@@ -347,6 +348,10 @@ class RoutesScreen(ConsoleScreen):
         """Show or mask the token (on screen and in copied commands)."""
         self._token_shown = self.query_one(AuthPicker).toggle_reveal()
         self.notify("Token shown." if self._token_shown else "Token masked.")
+
+    def action_focus_auth(self) -> None:
+        """Focus the auth picker (none, as a user, a token)."""
+        self.query_one("#auth-mode").focus()
 
     def action_search_body(self) -> None:
         self.query_one("#response-search", Input).focus()
