@@ -25,6 +25,10 @@ LOADED_LATER = (
     "console.screens.export_dialog",
     "backend.services.export",
     "console.screens.tokens",
+    "console.screens.routes",  # the route probe, and what only it needs:
+    "backend.services.probe",
+    "jsonschema",
+    "tree_sitter",
 )
 
 # The console as run_console builds it, on a migrated database, with the API on a

@@ -53,7 +53,9 @@ class ParamSpec:
         """What to type, for a placeholder: "integer", "one of: admin, user"..."""
         if self.enum:
             return "one of: " + ", ".join(str(value) for value in self.enum)
-        return self.type if self.default is None else f"{self.type}, default {self.default}"
+        if self.default is None or self.default == "":
+            return self.type
+        return f"{self.type}, default {self.default}"
 
 
 @dataclass(frozen=True, slots=True)

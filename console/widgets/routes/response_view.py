@@ -61,6 +61,8 @@ def offset_of(text: str, row: int, column: int) -> int:
 class ResponseView(Vertical):
     """Shows one ProbeOutcome; empty until the first answer."""
 
+    outcome: ProbeOutcome | None = None
+
     def compose(self) -> ComposeResult:
         yield Static("No request sent yet.", id="response-status")
         yield Static("", id="response-findings")
@@ -74,6 +76,7 @@ class ResponseView(Vertical):
         yield Static("", id="response-share")
 
     def show(self, outcome: ProbeOutcome) -> None:
+        self.outcome = outcome
         status = self.query_one("#response-status", Static)
         status.remove_class(*STATUS_CLASSES.values(), "-failed")
         response = outcome.response
