@@ -4,47 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, OptionList
-from textual.widgets.option_list import Option
+from textual.widgets import Input
 
 from backend.services.routes_catalog import RouteInfo
-
-METHOD_STYLES = {
-    "GET": "bold green",
-    "POST": "bold yellow",
-    "PUT": "bold blue",
-    "PATCH": "bold cyan",
-    "DELETE": "bold red",
-}
+from console.widgets.routes.route_list import RouteList
 
 
-def route_line(route: RouteInfo) -> Text:
-    """`GET    /api/users  List Users · admin, support` as one styled line."""
-    line = Text()
-    line.append(f"{route.method:<7}", METHOD_STYLES.get(route.method, "bold"))
-    line.append(route.path)
-    roles = ", ".join(route.roles) if route.roles else "public"
-    line.append(f"  {route.summary}" if route.summary else "", "dim")
-    line.append(f" · {roles}", "italic dim")
-    return line
-
-
-def grouped_options(routes: Sequence[RouteInfo], text: str) -> list[Option]:
-    """Options for the routes matching `text`, under a heading per tag (headings disabled)."""
-    groups: dict[str, list[int]] = {}
-    for index, route in enumerate(routes):
+def grouped(routes: Sequence[RouteInfo], text: str) -> list[tuple[str, list[RouteInfo]]]:
+    """The routes matching `text`, by tag (tags in order, routes as listed)."""
+    groups: dict[str, list[RouteInfo]] = {}
+    for route in routes:
         if route.matches(text):
-            groups.setdefault(route.group, []).append(index)
-    options: list[Option] = []
-    for group in sorted(groups):
-        options.append(Option(Text(group, style="bold underline"), disabled=True))
-        options.extend(Option(route_line(routes[i]), id=str(i)) for i in groups[group])
-    return options
+            groups.setdefault(route.group, []).append(route)
+    return sorted(groups.items())
 
 
 class RouteCatalog(Vertical):
@@ -64,7 +40,7 @@ class RouteCatalog(Vertical):
         yield Input(
             placeholder="/ filter: method, path or summary", compact=True, id="routes-filter"
         )
-        yield OptionList(id="routes-list")
+        yield RouteList(id="routes-list")
 
     def show(self, routes: Sequence[RouteInfo]) -> None:
         self.routes = tuple(routes)
@@ -72,7 +48,7 @@ class RouteCatalog(Vertical):
 
     @property
     def shown_count(self) -> int:
-        return sum(1 for o in self.query_one(OptionList).options if not o.disabled)
+        return self.query_one(RouteList).routes_shown
 
     @on(Input.Changed, "#routes-filter")
     def _filter(self, event: Input.Changed) -> None:
@@ -82,23 +58,16 @@ class RouteCatalog(Vertical):
     @on(Input.Submitted, "#routes-filter")
     def _to_list(self, event: Input.Submitted) -> None:
         event.stop()
-        self.query_one(OptionList).focus()
+        self.query_one(RouteList).focus()
 
     def _redraw(self) -> None:
-        listing = self.query_one(OptionList)
         text = self.query_one("#routes-filter", Input).value
-        listing.set_options(grouped_options(self.routes, text))
-        first = next((i for i, o in enumerate(listing.options) if not o.disabled), None)
-        listing.highlighted = first
+        self.query_one(RouteList).show(grouped(self.routes, text))
 
-    @on(OptionList.OptionHighlighted, "#routes-list")
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    def on_route_list_highlighted(self, event: RouteList.Highlighted) -> None:
         event.stop()
-        if event.option.id is not None:
-            self.post_message(self.Chosen(self.routes[int(event.option.id)], picked=False))
+        self.post_message(self.Chosen(event.route, picked=False))
 
-    @on(OptionList.OptionSelected, "#routes-list")
-    def _selected(self, event: OptionList.OptionSelected) -> None:
+    def on_route_list_picked(self, event: RouteList.Picked) -> None:
         event.stop()
-        if event.option.id is not None:
-            self.post_message(self.Chosen(self.routes[int(event.option.id)], picked=True))
+        self.post_message(self.Chosen(event.route, picked=True))

@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from backend.services.probe_history import HistoryEntry
-from console.widgets.routes.catalog import METHOD_STYLES
+from console.widgets.routes.route_list import METHOD_STYLES
 
 
 def entry_line(entry: HistoryEntry) -> Text:

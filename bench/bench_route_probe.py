@@ -1,0 +1,233 @@
+"""The route probe: from the send key to the answer drawn, against httpx's raw round trip.
+
+1. The console runs headless with its embedded server (real HTTP, SQLite, 50 users),
+   on the Routes screen, signed in as an administrator. For GET /api/users/me and a
+   50-user listing it times ctrl+s to the response pane's next frame, interleaved
+   with the same request sent raw through one open httpx client, and prints both
+   medians and their difference (the target: within 20 ms).
+2. With --api-url pointed at a generated app of 300 routes (plus one 10 MB answer),
+   it times the catalog's redraw after the filter changes (target: 16 ms) and the
+   10 MB answer from the key to drawn (target: 1 s).
+
+    uv run python bench/bench_route_probe.py [--rounds 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from backend.config import Settings, load_settings
+from backend.database import Database
+from backend.models import Role
+from backend.schemas.user import UserCreate
+from backend.server import EmbeddedServer
+from backend.services import migrations, users
+from backend.services.actor import Actor
+from backend.services.passwords import PasswordHasher
+from backend.services.probe_auth import AuthMode
+from backend.services.seeding import seed_users
+from console.app import BackendConsoleApp
+from console.context import ConsoleContext
+from console.screens.routes import RoutesScreen
+from console.startup import ServerAddress
+from console.widgets.routes.catalog import RouteCatalog
+from console.widgets.routes.response_view import ResponseView
+
+SECRET_KEY = "bench-secret-key-0123456789-0123456789-abcdef"
+ADMIN = "bench-admin@example.com"
+SIZE = (140, 45)
+BIG_BYTES = 10 * 1024 * 1024
+FILTERS = ("thing 1", "tag3", "part-5", "get /things/29", "", "thing 2")
+
+
+def generated_app(count: int) -> FastAPI:
+    """`count` GET routes over ten tags, and one route answering 10 MB of text."""
+    app = FastAPI()
+    for number in range(count):
+
+        async def endpoint() -> dict[str, int]:
+            return {"n": 0}
+
+        app.add_api_route(
+            f"/things/{number}/part-{number % 7}",
+            endpoint,
+            methods=["GET"],
+            tags=[f"tag{number % 10}"],
+            summary=f"Thing {number}",
+            name=f"thing_{number}",
+        )
+
+    @app.get("/big", tags=["big"])
+    async def big() -> PlainTextResponse:
+        return PlainTextResponse("x" * BIG_BYTES)
+
+    return app
+
+
+async def prepare(settings: Settings) -> None:
+    database = Database(settings.resolved_database_url)
+    try:
+        await migrations.upgrade(database.engine)
+        async with database.session() as session:
+            data = UserCreate(email=ADMIN, password="bench password 1", role=Role.ADMIN)
+            await users.create_user(session, Actor.cli("bench"), data, PasswordHasher(4))
+        await seed_users(database, 49, actor=Actor.cli("bench"), hasher=PasswordHasher(4))
+    finally:
+        await database.dispose()
+
+
+def console(settings: Settings, *, api_url: str | None = None) -> BackendConsoleApp:
+    context = ConsoleContext.from_settings(settings)
+    context.probe_api_url = api_url
+    server = None if api_url else ServerAddress("127.0.0.1", 0)
+    return BackendConsoleApp(context, server=server, first_area="routes")
+
+
+async def loaded(pilot: Pilot[Any]) -> RoutesScreen:
+    for _ in range(500):
+        screen = pilot.app.screen
+        if isinstance(screen, RoutesScreen) and screen.catalog is not None:
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            return screen
+        await pilot.pause(0.02)
+    raise RuntimeError("the catalog never loaded")
+
+
+async def choose(pilot: Pilot[Any], screen: RoutesScreen, label: str) -> None:
+    catalog = screen.query_one(RouteCatalog)
+    route = next(r for r in catalog.routes if r.label == label)
+    catalog.post_message(RouteCatalog.Chosen(route, picked=True))
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+class FrameClock:
+    """When the response pane's next frame after an answer was drawn."""
+
+    def __init__(self, pilot: Pilot[Any], view: ResponseView) -> None:
+        self.drawn = asyncio.Event()
+        self.at = 0.0
+        show: Callable[..., None] = view.show
+
+        def timed_show(outcome: Any) -> None:
+            show(outcome)
+            pilot.app.call_after_refresh(self._mark)
+
+        view.show = timed_show  # type: ignore[method-assign]
+
+    def _mark(self) -> None:
+        self.at = time.perf_counter()
+        self.drawn.set()
+
+    async def time_send(self, pilot: Pilot[Any]) -> float:
+        self.drawn.clear()
+        started = time.perf_counter()
+        await pilot.press("ctrl+s")
+        await self.drawn.wait()
+        return (self.at - started) * 1000
+
+
+async def raw_round_trip(client: httpx.AsyncClient, url: str, token: str) -> float:
+    started = time.perf_counter()
+    response = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+    response.read()
+    return (time.perf_counter() - started) * 1000
+
+
+async def bench_sends(settings: Settings, rounds: int) -> None:
+    app = console(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        screen.query_one("#auth-mode", Select).value = AuthMode.AS_USER
+        screen.query_one("#auth-email", Input).value = ADMIN
+        clock = FrameClock(pilot, screen.query_one(ResponseView))
+        assert app.context.api_url is not None
+        for label, path in (
+            ("GET /api/users/me", "/api/users/me"),
+            ("GET /api/users", "/api/users?limit=50"),
+        ):
+            await choose(pilot, screen, label)
+            await clock.time_send(pilot)  # mints the token once, warms up
+            token = next(iter(screen._minted.values()))[0]
+            probe_times: list[float] = []
+            raw_times: list[float] = []
+            async with httpx.AsyncClient(base_url=app.context.api_url, trust_env=False) as raw:
+                await raw_round_trip(raw, path, token)
+                for _ in range(rounds):
+                    probe_times.append(await clock.time_send(pilot))
+                    raw_times.append(await raw_round_trip(raw, path, token))
+            probe_median = statistics.median(probe_times)
+            raw_median = statistics.median(raw_times)
+            print(
+                f"{label:<20} key→drawn {probe_median:6.1f} ms   raw httpx {raw_median:6.1f} ms"
+                f"   difference {probe_median - raw_median:+6.1f} ms (target ≤ 20)"
+            )
+        await pilot.press("q")
+
+
+async def bench_catalog_and_big(settings: Settings) -> None:
+    server = EmbeddedServer(generated_app(300), "127.0.0.1", 0)
+    await server.start()
+    try:
+        app = console(settings, api_url=server.url)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await loaded(pilot)
+            print(f"catalog: {len(screen.query_one(RouteCatalog).routes)} routes")
+            field = screen.query_one("#routes-filter", Input)
+            redraws: list[float] = []
+            for _ in range(5):
+                for text in FILTERS:
+                    drawn = asyncio.Event()
+                    started = time.perf_counter()
+                    field.value = text
+                    await pilot.pause()
+                    app.call_after_refresh(drawn.set)
+                    await drawn.wait()
+                    redraws.append((time.perf_counter() - started) * 1000)
+            print(
+                f"filter redraw (300 routes): median {statistics.median(redraws):.1f} ms, "
+                f"max {max(redraws):.1f} ms (target ≤ 16)"
+            )
+            await choose(pilot, screen, "GET /big")
+            clock = FrameClock(pilot, screen.query_one(ResponseView))
+            times = [await clock.time_send(pilot) for _ in range(3)]
+            print(
+                f"10 MB answer key→drawn: median {statistics.median(times):.0f} ms (target ≤ 1000)"
+            )
+            await pilot.press("q")
+    finally:
+        await server.stop()
+
+
+async def main(rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        settings = load_settings(
+            database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
+            secret_key=SECRET_KEY,
+            bcrypt_rounds=4,
+            data_dir=Path(folder) / "data",
+        )
+        await prepare(settings)
+        await bench_sends(settings, rounds)
+        await bench_catalog_and_big(settings)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=40)
+    asyncio.run(main(parser.parse_args().rounds))
