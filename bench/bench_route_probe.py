@@ -124,8 +124,8 @@ class FrameClock:
         self.at = 0.0
         show: Callable[..., None] = view.show
 
-        def timed_show(outcome: Any) -> None:
-            show(outcome)
+        def timed_show(outcome: Any, **options: Any) -> None:
+            show(outcome, **options)
             pilot.app.call_after_refresh(self._mark)
 
         view.show = timed_show  # type: ignore[method-assign]

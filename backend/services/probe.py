@@ -90,10 +90,13 @@ async def probe(
     token: str | None,
     auth_label: str,
     history: ProbeHistory | None,
+    check: bool = True,
 ) -> ProbeOutcome:
     """Send `request`, check the answer against the route's documentation, keep it in history.
 
     A failure to get any answer is returned as the outcome's `failure` (and kept too).
+    Without `check` the findings are left for the caller (check_answer), e.g. to show
+    the answer first.
     """
     try:
         response = await send_with(client, target, request, token)
@@ -102,7 +105,8 @@ async def probe(
         return ProbeOutcome(request, failure=failure)
     outcome = f"{response.status} {response.reason}".strip()
     _remember(history, request, auth_label, response, outcome)
-    return ProbeOutcome(request, response, findings=tuple(check_answer(catalog, request, response)))
+    findings = tuple(check_answer(catalog, request, response)) if check else ()
+    return ProbeOutcome(request, response, findings=findings)
 
 
 def check_answer(catalog: Catalog, request: ProbeRequest, response: ProbeResponse) -> list[str]:

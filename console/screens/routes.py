@@ -76,6 +76,12 @@ class RoutesScreen(ConsoleScreen):
             self.outcome = outcome
             self.token = token
 
+    class Checked(Message):
+        def __init__(self, outcome: ProbeOutcome, findings: list[str]) -> None:
+            super().__init__()
+            self.outcome = outcome
+            self.findings = findings
+
     class HistoryLoaded(Message):
         def __init__(self, entries: list[HistoryEntry]) -> None:
             super().__init__()
@@ -260,6 +266,7 @@ class RoutesScreen(ConsoleScreen):
             token=token,
             auth_label=auth.label,
             history=self.history,
+            check=False,  # the answer is drawn first; its findings follow (check_answer)
         )
         self.post_message(self.Answered(outcome, token))
 
@@ -283,9 +290,25 @@ class RoutesScreen(ConsoleScreen):
 
     def on_routes_screen_answered(self, event: Answered) -> None:
         self._last = (event.outcome.request, event.token)
-        self.query_one(ResponseView).show(event.outcome)
+        self.query_one(ResponseView).show(event.outcome, checked=False)
+        if event.outcome.response is not None:
+            self.check_answer(event.outcome)
         self.load_history(self.query_one(HistoryList).search_text)
         self.refresh_bindings()
+
+    @work(exclusive=True, group="routes-check", exit_on_error=False)
+    async def check_answer(self, outcome: ProbeOutcome) -> None:
+        assert self.catalog is not None
+        assert outcome.response is not None
+        catalog, request, response = self.catalog, outcome.request, outcome.response
+        findings = await asyncio.to_thread(probe.check_answer, catalog, request, response)
+        self.post_message(self.Checked(outcome, findings))
+
+    def on_routes_screen_checked(self, event: Checked) -> None:
+        view = self.query_one(ResponseView)
+        # Only for the answer still shown (a newer one may have replaced it meanwhile).
+        if view.outcome is not None and view.outcome.response is event.outcome.response:
+            view.show_findings(tuple(event.findings))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         super().on_worker_state_changed(event)

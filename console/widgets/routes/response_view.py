@@ -6,6 +6,8 @@ shows its first part only and says how much is left out, so drawing it stays qui
 
 from __future__ import annotations
 
+import dataclasses
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -71,11 +73,18 @@ class ResponseView(Vertical):
         yield Input(
             placeholder="search in the body (enter: next match)", compact=True, id="response-search"
         )
-        yield TextArea(read_only=True, show_line_numbers=True, compact=True, id="response-body")
+        yield TextArea(
+            read_only=True,
+            show_line_numbers=True,
+            soft_wrap=False,  # wrapping measures every line of the body
+            compact=True,
+            id="response-body",
+        )
         yield Static("", id="response-cut")
         yield Static("", id="response-share")
 
-    def show(self, outcome: ProbeOutcome) -> None:
+    def show(self, outcome: ProbeOutcome, *, checked: bool = True) -> None:
+        """Draw `outcome`; `checked` False: its findings are still being worked out."""
         self.outcome = outcome
         status = self.query_one("#response-status", Static)
         status.remove_class(*STATUS_CLASSES.values(), "-failed")
@@ -91,7 +100,7 @@ class ResponseView(Vertical):
             return
         status.update(Content(status_line(response)))
         status.add_class(STATUS_CLASSES.get(response.status // 100, "-failed"))
-        self._show_findings(outcome.findings)
+        self.show_findings(outcome.findings, checked=checked)
         headers = "\n".join(f"{name}: {value}" for name, value in response.headers)
         self._set("#response-headers", headers)
         self.query_one(Collapsible).title = f"Headers ({len(response.headers)})"
@@ -100,13 +109,18 @@ class ResponseView(Vertical):
     def show_share(self, text: str) -> None:
         self._set("#response-share", text)
 
-    def _show_findings(self, findings: tuple[str, ...]) -> None:
+    def show_findings(self, findings: tuple[str, ...], *, checked: bool = True) -> None:
+        """How the answer differs from its documented schema (`checked`: they are known)."""
+        if self.outcome is not None:
+            self.outcome = dataclasses.replace(self.outcome, findings=findings)
         view = self.query_one("#response-findings", Static)
         view.set_class(bool(findings), "-findings")
         if findings:
             view.update(Content("Schema findings:\n" + "\n".join(f"• {f}" for f in findings)))
-        else:
+        elif checked:
             view.update(Content("Matches the documented schema."))
+        else:
+            view.update(Content("Checking against the documented schema…"))
 
     def _show_response_body(self, response: ProbeResponse) -> None:
         is_json = "json" in response.content_type
