@@ -30,6 +30,7 @@ from backend.services import migrations
 from backend.services.probe_auth import AuthMode
 from backend.services.probe_history import ProbeHistory
 from console.widgets.routes.catalog import RouteCatalog
+from console.widgets.routes.history_list import HistoryList
 from console.widgets.routes.response_view import ResponseView
 
 
@@ -48,6 +49,7 @@ async def test_the_catalog_groups_by_tag_and_filters_as_you_type(
     sqlite_settings: Settings,
 ) -> None:
     app = routes_app(sqlite_settings, serve=True)
+    app.context.probe_token = "handed-over-by-the-tokens-screen"
     async with app.run_test(size=(140, 45)) as pilot:
         screen = await until_loaded(pilot)
         catalog = screen.query_one(RouteCatalog)
@@ -59,6 +61,8 @@ async def test_the_catalog_groups_by_tag_and_filters_as_you_type(
         await pilot.press("escape")
         assert screen.focused is not None
         assert screen.focused.id != "routes-filter"
+        # The Tokens screen's token is offered, and chosen, on arrival.
+        assert screen.query_one("#auth-mode", Select).value is AuthMode.CONSOLE_TOKEN
 
 
 async def test_admin_gets_200_and_a_user_403_as_minted_users(
@@ -142,6 +146,9 @@ async def test_history_replays_with_one_key_and_copy_as_curl_masks_the_token(
         await pilot.press("h", "enter")
         screen = await settled(pilot)
         assert status_text(screen).startswith("200 OK")
+        await pilot.press("slash", *"nothing-like-it")
+        screen = await settled(pilot)
+        assert screen.query_one(HistoryList).entries == ()
     entries = ProbeHistory(settings.data_dir).entries()
     assert [(e.path, e.auth) for e in entries] == [("/api/users/me", f"as {admin.email}")] * 2
 

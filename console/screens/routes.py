@@ -127,6 +127,10 @@ class RoutesScreen(ConsoleScreen):
         self.load_catalog()
         self.load_history("")
 
+    def on_screen_resume(self) -> None:
+        # The Tokens screen may have handed over a token ("use in probe") meanwhile.
+        self.query_one(AuthPicker).set_console_token(self.context.probe_token)
+
     async def on_unmount(self) -> None:
         client, self._client = self._client, None
         if client is not None:

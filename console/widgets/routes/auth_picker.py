@@ -47,21 +47,40 @@ class AuthPicker(Vertical):
     ) -> None:
         super().__init__(id=id)
         self._suggester = suggester
+        self._can_sign_as_user = can_sign_as_user
         self._console_token = console_token
+        self._modes = self._offered()
+
+    def _offered(self) -> list[AuthMode]:
         modes = [AuthMode.NONE]
-        if can_sign_as_user:
+        if self._can_sign_as_user:
             modes.append(AuthMode.AS_USER)
-        if console_token:
+        if self._console_token:
             modes.append(AuthMode.CONSOLE_TOKEN)
         modes.append(AuthMode.TOKEN)
-        self._modes = modes
+        return modes
+
+    def set_console_token(self, token: str | None) -> None:
+        """Offer the token the Tokens screen handed over (it may change while away)."""
+        if token == self._console_token:
+            return
+        mode = self.mode
+        self._console_token = token
+        self._modes = self._offered()
+        select = self.query_one("#auth-mode", Select)
+        select.set_options([(str(m), m) for m in self._modes])
+        select.value = (
+            AuthMode.CONSOLE_TOKEN if token else (mode if mode in self._modes else AuthMode.NONE)
+        )
+        self._show_inputs(self.mode)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="auth-row"):
             yield Label("Auth", classes="field-label")
             yield Select(
                 [(str(mode), mode) for mode in self._modes],
-                value=AuthMode.NONE,
+                # A token handed over by the Tokens screen is what the operator came with.
+                value=AuthMode.CONSOLE_TOKEN if self._console_token else AuthMode.NONE,
                 allow_blank=False,
                 compact=True,
                 id="auth-mode",
@@ -75,7 +94,7 @@ class AuthPicker(Vertical):
             yield Input(placeholder="paste a token", password=True, compact=True, id="auth-token")
 
     def on_mount(self) -> None:
-        self._show_inputs(AuthMode.NONE)
+        self._show_inputs(self.mode)
 
     @property
     def mode(self) -> AuthMode:
