@@ -1,4 +1,4 @@
-"""Test apps for the route probe: one that sleeps, one that lies about its schema, big answers."""
+"""A test app for the route probe: slow, lying, undocumented and very large answers."""
 
 from __future__ import annotations
 
@@ -42,25 +42,6 @@ def odd_app() -> FastAPI:
     async def big() -> PlainTextResponse:
         return PlainTextResponse("x" * BIG_BODY_BYTES)
 
-    return app
-
-
-def many_routes_app(count: int) -> FastAPI:
-    """An app with `count` GET routes over a few tags (for the catalog's filter bench)."""
-    app = FastAPI()
-    for number in range(count):
-
-        async def endpoint() -> dict[str, int]:
-            return {"n": 0}
-
-        app.add_api_route(
-            f"/things/{number}/part-{number % 7}",
-            endpoint,
-            methods=["GET"],
-            tags=[f"tag{number % 10}"],
-            summary=f"Thing {number}",
-            name=f"thing_{number}",
-        )
     return app
 
 
