@@ -41,6 +41,7 @@ from console.widgets.routes.response_view import ResponseView
 # Moving the cursor through the catalog rebuilds the form once it rests this long.
 BUILD_DEBOUNCE_SECONDS = 0.1
 SERVER_WAIT_SECONDS = 30
+SENDING_NOTICE_SECONDS = 0.15
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A minted token is used again until this close to its expiry.
 MINT_MARGIN = dt.timedelta(minutes=1)
@@ -125,7 +126,6 @@ class RoutesScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self.history = ProbeHistory(self.context.settings.data_dir)
         self.load_catalog()
-        self.load_history("")
 
     def on_screen_resume(self) -> None:
         # The Tokens screen may have handed over a token ("use in probe") meanwhile.
@@ -179,6 +179,16 @@ class RoutesScreen(ConsoleScreen):
 
     def on_history_list_search_changed(self, event: HistoryList.SearchChanged) -> None:
         self.load_history(event.text)
+
+    def _refresh_history_if_shown(self) -> None:
+        # Re-read when the list is in view: redrawing a hidden list after every answer
+        # would cost the answer's own frame.
+        if self.query_one("#routes-left", TabbedContent).active == "routes-history":
+            self.load_history(self.query_one(HistoryList).search_text)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "routes-history":
+            self.load_history(self.query_one(HistoryList).search_text)
 
     # --- the builder ---------------------------------------------------------------
 
@@ -249,11 +259,18 @@ class RoutesScreen(ConsoleScreen):
         self.send(builder.request(), self.query_one(AuthPicker).auth())
 
     def send(self, request: ProbeRequest, auth: ProbeAuth) -> None:
-        self.query_one("#response-status", Static).update(
-            f"Sending {request.method} {request.concrete_path}… (esc cancels)"
-        )
-        self._sending = self.send_request(request, auth)
-        self.refresh_bindings()
+        worker = self._sending = self.send_request(request, auth)
+
+        def still_sending() -> None:
+            if not worker.is_finished:
+                self.query_one("#response-status", Static).update(
+                    f"Sending {request.method} {request.concrete_path}… (esc cancels)"
+                )
+                self.refresh_bindings()
+
+        # Said only if the answer is slow: a frame drawn meanwhile would share the loop
+        # with the embedded server and delay a quick answer by as long as it takes.
+        self.set_timer(SENDING_NOTICE_SECONDS, still_sending)
 
     @work(exclusive=True, group="routes-send", exit_on_error=False)
     async def send_request(self, request: ProbeRequest, auth: ProbeAuth) -> None:
@@ -297,7 +314,7 @@ class RoutesScreen(ConsoleScreen):
         self.query_one(ResponseView).show(event.outcome, checked=False)
         if event.outcome.response is not None:
             self.check_answer(event.outcome)
-        self.load_history(self.query_one(HistoryList).search_text)
+        self._refresh_history_if_shown()
         self.refresh_bindings()
 
     @work(exclusive=True, group="routes-check", exit_on_error=False)
