@@ -38,6 +38,10 @@ def odd_app() -> FastAPI:
     async def teapot() -> JSONResponse:
         return JSONResponse({"detail": "short and stout"}, status_code=418)
 
+    @app.get("/many", tags=["odd"])
+    async def many() -> dict[str, list[int]]:
+        return {"items": list(range(300))}
+
     @app.get("/big", tags=["odd"])
     async def big() -> PlainTextResponse:
         return PlainTextResponse("x" * BIG_BODY_BYTES)

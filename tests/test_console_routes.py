@@ -21,7 +21,7 @@ from console_routes_kit import (
     until_loaded,
 )
 from probe_kit import odd_app, served
-from textual.widgets import Select
+from textual.widgets import Select, TextArea
 
 from backend.config import Settings
 from backend.database import Database
@@ -169,6 +169,7 @@ async def test_api_url_reads_a_second_servers_catalog_and_esc_cancels(
             "/sleep",
             "/liar",
             "/teapot",
+            "/many",
             "/big",
         }
         # Another server's database and key: signing "as user" is not offered.
@@ -177,6 +178,15 @@ async def test_api_url_reads_a_second_servers_catalog_and_esc_cancels(
         await pick(pilot, "GET /liar")
         screen = await send(pilot)
         assert "At $.id: 'seven' is not of type 'integer'." in text_of(screen, "#response-findings")
+        await pick(pilot, "GET /many")
+        screen = await send(pilot)
+        view = screen.query_one(ResponseView)
+        assert text_of(screen, "#response-cut").startswith("Folded: long arrays")
+        assert "… 295 more items (u unfolds)" in view.body_text
+        await pilot.press("escape", "u", "ctrl+f", *"299", "enter")
+        screen = await settled(pilot)
+        assert "299" in view.body_text
+        assert view.query_one("#response-body", TextArea).selected_text == "299"
         await pick(pilot, "GET /big")
         screen = await send(pilot)
         assert text_of(screen, "#response-cut").startswith("Showing the first 256.0 KB of 10.0 MB")

@@ -62,6 +62,7 @@ class RoutesScreen(ConsoleScreen):
         Binding("y", "copy('httpie')", "Copy as HTTPie", id="routes.copy_httpie"),
         Binding("v", "reveal_token", "Reveal token", id="routes.reveal"),
         Binding("ctrl+f", "search_body", "Search body", key_display="^f", id="routes.search"),
+        Binding("u", "unfold", "Unfold", id="routes.unfold"),
         Binding("escape", "escape", "Cancel / leave field", id="routes.back"),
     ]
 
@@ -230,6 +231,9 @@ class RoutesScreen(ConsoleScreen):
             return not (self.context.read_only and route.method not in READ_ONLY_METHODS)
         if action == "copy":
             return True if self._last is not None else None
+        if action == "unfold":
+            views = self.query(ResponseView)
+            return bool(views) and views.first().folded_items > 0
         if action == "escape":
             return self._is_sending or isinstance(self.focused, Input | TextArea)
         return True
@@ -313,7 +317,8 @@ class RoutesScreen(ConsoleScreen):
         self._last = (event.outcome.request, event.token)
         self.query_one(ResponseView).show(event.outcome, checked=False)
         if event.outcome.response is not None:
-            self.check_answer(event.outcome)
+            # After the answer's frame: the check would compete with drawing it.
+            self.call_after_refresh(self.check_answer, event.outcome)
         self._refresh_history_if_shown()
         self.refresh_bindings()
 
@@ -396,6 +401,11 @@ class RoutesScreen(ConsoleScreen):
     def action_focus_auth(self) -> None:
         """Focus the auth picker (none, as a user, a token)."""
         self.query_one("#auth-mode").focus()
+
+    def action_unfold(self) -> None:
+        """Show the whole of a folded JSON answer."""
+        self.query_one(ResponseView).unfold()
+        self.refresh_bindings()
 
     def action_search_body(self) -> None:
         self.query_one("#response-search", Input).focus()

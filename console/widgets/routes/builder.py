@@ -47,6 +47,7 @@ class RequestBuilder(VerticalScroll):
         self.route: RouteInfo | None = None
         self.shape: RequestShape | None = None
         self._keys: dict[str, str] = {}  # field key -> input id
+        self._shown_errors: dict[str, str] = {}  # field key -> the error under it
 
     def compose(self) -> ComposeResult:
         yield Static("Pick a route on the left.", id="builder-title")
@@ -60,7 +61,7 @@ class RequestBuilder(VerticalScroll):
         self.query_one("#builder-note", Static).update(note)
         fields = self.query_one("#builder-fields", Vertical)
         await fields.remove_children()
-        self._keys = {}
+        self._keys, self._shown_errors = {}, {}
         await fields.mount_all(list(self._field_widgets(shape)))
 
     def _field_widgets(self, shape: RequestShape) -> Iterable[Widget]:
@@ -95,10 +96,14 @@ class RequestBuilder(VerticalScroll):
     def show_errors(self, errors: Iterable[FieldError]) -> None:
         """Each error under its field; fields without one are cleared."""
         by_field = {error.field: error.message for error in errors}
-        for key, wid in self._keys.items():
-            self.query_one(f"#{wid}-error", FieldErrorView).show(by_field.get(key))
-        for view in self.query(f"#{BODY_ID}-error").results(FieldErrorView):
-            view.show(by_field.get(BODY_FIELD))
+        # Only those that change: each update lays out the whole screen.
+        for key in set(self._shown_errors) | set(by_field):
+            if self._shown_errors.get(key) == by_field.get(key):
+                continue
+            wid = f"{self._keys[key]}-error" if key in self._keys else f"{BODY_ID}-error"
+            for view in self.query(f"#{wid}").results(FieldErrorView):
+                view.show(by_field.get(key))
+        self._shown_errors = by_field
         first = next((k for k in by_field if k in self._keys), None)
         if first is not None:
             self.query_one(f"#{self._keys[first]}", Input).focus()

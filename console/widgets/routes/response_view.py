@@ -17,6 +17,7 @@ from textual.widgets.text_area import Selection
 
 from backend.services.probe import ProbeOutcome, pretty_body
 from backend.services.probe_client import ProbeResponse
+from console.widgets.routes.json_fold import fold_if_large
 
 # What the body view holds at most: beyond this a TextArea's redraws get slow.
 DISPLAY_CHARS = 256 * 1024
@@ -64,6 +65,7 @@ class ResponseView(Vertical):
     """Shows one ProbeOutcome; empty until the first answer."""
 
     outcome: ProbeOutcome | None = None
+    folded_items = 0  # items of long arrays hidden from the answer shown
 
     def compose(self) -> ComposeResult:
         yield Static("No request sent yet.", id="response-status")
@@ -106,6 +108,11 @@ class ResponseView(Vertical):
         self.query_one(Collapsible).title = f"Headers ({len(response.headers)})"
         self._show_response_body(response)
 
+    def unfold(self) -> None:
+        """Show the whole of a folded JSON answer."""
+        if self.outcome is not None and self.outcome.response is not None:
+            self._show_response_body(self.outcome.response, unfold=True)
+
     def show_share(self, text: str) -> None:
         self._set("#response-share", text)
 
@@ -122,13 +129,23 @@ class ResponseView(Vertical):
         else:
             view.update(Content("Checking against the documented schema…"))
 
-    def _show_response_body(self, response: ProbeResponse) -> None:
+    def _show_response_body(self, response: ProbeResponse, *, unfold: bool = False) -> None:
         is_json = "json" in response.content_type
         text = pretty_body(response) if response.size <= DISPLAY_CHARS else response.text()
         shown = text[:DISPLAY_CHARS]
         left_out = response.size - len(shown.encode("utf-8"))
-        self._show_body(shown, json=is_json and response.complete and len(text) <= DISPLAY_CHARS)
-        if left_out > 0:
+        as_json = is_json and response.complete and len(text) <= DISPLAY_CHARS
+        self.folded_items = 0
+        if as_json and not unfold:
+            shown, self.folded_items = fold_if_large(shown)
+        self._show_body(shown, json=as_json)
+        if self.folded_items:
+            self._set(
+                "#response-cut",
+                f"Folded: long arrays show their first items ({self.folded_items} more "
+                "hidden); u unfolds.",
+            )
+        elif left_out > 0:
             self._set(
                 "#response-cut",
                 f"Showing the first {human_size(len(shown))} of {human_size(response.size)}; "
@@ -139,7 +156,10 @@ class ResponseView(Vertical):
 
     def _show_body(self, text: str, *, json: bool) -> None:
         area = self.query_one("#response-body", TextArea)
-        area.language = "json" if json else None
+        language = "json" if json else None
+        # Each of these rebuilds the document (and its highlights): only what changed.
+        if area.language != language:
+            area.language = language
         area.load_text(text)
 
     def _set(self, selector: str, text: str) -> None:
