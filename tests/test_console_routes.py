@@ -29,6 +29,8 @@ from backend.models import Role
 from backend.services import migrations
 from backend.services.probe_auth import AuthMode
 from backend.services.probe_history import ProbeHistory
+from console.commands import ConsoleCommands
+from console.screens.help import HelpDialog
 from console.widgets.routes.catalog import RouteCatalog
 from console.widgets.routes.history_list import HistoryList
 from console.widgets.routes.response_view import ResponseView
@@ -63,6 +65,15 @@ async def test_the_catalog_groups_by_tag_and_filters_as_you_type(
         assert screen.focused.id != "routes-filter"
         # The Tokens screen's token is offered, and chosen, on arrival.
         assert screen.query_one("#auth-mode", Select).value is AuthMode.CONSOLE_TOKEN
+        # Help and the palette take the screen's keys from its bindings.
+        titles = [hit.text async for hit in ConsoleCommands(screen).discover()]
+        assert {"Filter", "History", "Auth", "Reveal token", "Search body"} <= set(titles)
+        assert "Copy as curl" not in titles  # nothing sent yet
+        await pilot.press("question_mark")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, HelpDialog)
+        assert {"Send", "Filter", "History"} <= {item.description for item in dialog.keys}
 
 
 async def test_admin_gets_200_and_a_user_403_as_minted_users(

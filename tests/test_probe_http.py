@@ -180,10 +180,41 @@ async def test_copy_as_curl_reproduces_the_request(
         subprocess.run, ["sh", "-c", command], capture_output=True, text=True, check=True
     )
     assert json.loads(curl.stdout) == json.loads(outcome.response.body)
+    register = ProbeRequest(
+        "POST",
+        "/api/auth/register",
+        json_body=json.dumps({"email": "o'brien@example.com", "password": TEST_PASSWORD}),
+    )
+    posted = await asyncio.to_thread(
+        subprocess.run,
+        ["sh", "-c", as_curl(register, prober.target.base_url, None) + " -w ' %{http_code}'"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert posted.stdout.endswith(" 201")
+    assert json.loads(posted.stdout.rsplit(" ", 1)[0])["email"] == "o'brien@example.com"
     masked = as_curl(request, prober.target.base_url, token)
     assert token not in masked
     assert "Bearer " in masked
     assert token not in as_httpie(request, prober.target.base_url, token)
+
+
+def test_httpie_commands_carry_query_json_and_form_fields() -> None:
+    base = "http://127.0.0.1:8000"
+    listing = ProbeRequest("GET", "/api/users", query=(("search", "a b"),))
+    assert as_httpie(listing, base, "tok", reveal=True) == (
+        "http --ignore-stdin GET http://127.0.0.1:8000/api/users 'search==a b' "
+        "'Authorization:Bearer tok'"
+    )
+    body = ProbeRequest("POST", "/api/users", json_body='{\n  "email": "a@b.co"\n}')
+    assert as_httpie(body, base, None).endswith(
+        """ Content-Type:application/json --raw '{"email":"a@b.co"}'"""
+    )
+    login = ProbeRequest("POST", "/api/auth/login", form=(("username", "a@b.co"),))
+    assert as_httpie(login, base, None) == (
+        "http --ignore-stdin --form POST http://127.0.0.1:8000/api/auth/login username=a@b.co"
+    )
 
 
 async def test_in_process_asgi_target_needs_no_server(
