@@ -391,7 +391,12 @@ class RoutesScreen(ConsoleScreen):
         command = render(request, self.target.base_url, token, reveal=self._token_shown)
         self.app.copy_to_clipboard(command)
         self.query_one(ResponseView).show_share(command)
-        self.notify(f"Copied as {'curl' if kind == 'curl' else 'HTTPie'}.")
+        name = "curl" if kind == "curl" else "HTTPie"
+        if self.target.app is not None:
+            # In-process: the command names no server; it runs once one serves the API.
+            self.notify(f"Copied as {name}; no server runs here, so set its URL first.")
+        else:
+            self.notify(f"Copied as {name}.")
 
     def action_reveal_token(self) -> None:
         """Show or mask the token (on screen and in copied commands)."""
