@@ -404,11 +404,12 @@ def test_q_typed_before_the_console_appears_quits_it(tmp_path: Path) -> None:
 def test_routes_lists_the_api_as_a_table_and_as_json(tmp_path: Path) -> None:
     cli = default_cli(tmp_path)
     table = cli("routes").assert_ok().stdout.splitlines()
-    assert table[0].split() == ["method", "path", "auth", "tags", "summary"]
+    assert table[0].split() == ["method", "path", "auth", "roles", "tags", "summary"]
     me = next(line for line in table if line.split()[:2] == ["GET", "/api/users/me"])
-    assert me.split()[2] == "token"
+    assert me.split()[2:4] == ["token", "admin,support,user"]
     routes = cli("routes", "--json").assert_ok().json()
     by_key = {(route["method"], route["path"]): route for route in routes}
     assert by_key[("POST", "/api/auth/login")]["requires_auth"] is False
     assert by_key[("GET", "/api/users/me")]["requires_auth"] is True
     assert by_key[("GET", "/health")]["tags"] == ["health"]
+    assert by_key[("DELETE", "/api/users/{user_id}")]["roles"] == ["admin"]

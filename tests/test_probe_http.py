@@ -21,11 +21,11 @@ from test_cli import free_port
 from backend.config import Settings
 from backend.database import Database
 from backend.models import AuditEvent, Role
-from backend.services import probe
+from backend.services import probe, probe_history
 from backend.services.actor import Actor
 from backend.services.policy import AuthPolicy
 from backend.services.probe import Catalog, ProbeOutcome
-from backend.services.probe_auth import AuthMode, ProbeAuth, token_for
+from backend.services.probe_auth import AuthMode, ProbeAuth, ProbeSigner, token_for
 from backend.services.probe_client import BODY_KEEP_BYTES, ProbeFailed, ProbeRequest, ProbeTarget
 from backend.services.probe_history import ProbeHistory
 from backend.services.probe_share import as_curl, as_httpie
@@ -131,6 +131,35 @@ async def test_bad_input_gets_a_422_with_its_detail(
     assert outcome.response is not None
     assert outcome.response.status == 422
     assert "email" in json.dumps(json.loads(outcome.response.body)["detail"])
+
+
+async def test_a_minted_token_is_reused_while_fresh(
+    make_user: UserFactory, db: Database, policy: AuthPolicy, session: AsyncSession
+) -> None:
+    admin = await make_user(Role.ADMIN)
+    signer = ProbeSigner(db, Actor.console("t"), policy)
+    auth = ProbeAuth(AuthMode.AS_USER, email=admin.email.upper())
+    first, second = await signer.token(auth), await signer.token(auth)
+    assert first == second == signer.minted_for(admin.email)
+    issued = await session.scalars(select(AuditEvent).where(AuditEvent.action == "token.issue"))
+    assert len(issued.all()) == 1
+
+
+def test_history_keeps_the_newest_entries_once_it_grows_large(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(probe_history, "TRIM_ABOVE_BYTES", 2000)
+    monkeypatch.setattr(probe_history, "MAX_ENTRIES", 3)
+    history = ProbeHistory(data_dir)
+    for number in range(30):
+        request = ProbeRequest("GET", f"/n/{number}")
+        history.append(
+            probe_history.entry_for(request, "no auth", status=200, outcome="200", elapsed_ms=1)
+        )
+    paths = [entry.path for entry in history.entries()]
+    assert paths[0] == "/n/29"
+    assert len(paths) <= 3 + 2000 // 150
+    assert stat.S_IMODE(history.path.stat().st_mode) == 0o600
 
 
 async def test_an_unknown_user_or_a_missing_token_is_one_sentence(

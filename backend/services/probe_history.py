@@ -21,8 +21,9 @@ from backend.services.probe_client import ProbeRequest
 HISTORY_FILENAME = "probe-history.jsonl"
 REDACTED = "***"
 SECRET_NAME = re.compile(r"pass(word)?|secret|token|authorization|api[-_]?key", re.IGNORECASE)
-# Entries beyond this are dropped, oldest first, when the file is rewritten.
+# The newest entries kept: past TRIM_ABOVE_BYTES the file is rewritten with these only.
 MAX_ENTRIES = 1000
+TRIM_ABOVE_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +128,20 @@ class ProbeHistory:
         try:
             os.fchmod(fd, 0o600)
             os.write(fd, line.encode("utf-8"))
+            too_big = os.fstat(fd).st_size > TRIM_ABOVE_BYTES
         finally:
             os.close(fd)
+        if too_big:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Keep the newest MAX_ENTRIES lines (written aside, then moved into place)."""
+        lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+        draft = self.path.with_name(f".{self.path.name}.trim")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.writelines(lines[-MAX_ENTRIES:])
+        os.replace(draft, self.path)
 
     def entries(self, search: str = "", limit: int = 200) -> list[HistoryEntry]:
         """Newest first, those matching every word of `search`; unreadable lines skipped."""
@@ -151,3 +164,9 @@ def _parse(line: str) -> HistoryEntry | None:
         return HistoryEntry(**raw) if isinstance(raw, dict) else None
     except (ValueError, TypeError):
         return None
+
+
+def has_redacted(request: ProbeRequest) -> bool:
+    """Whether a recorded request lost a secret to redaction (it cannot be replayed as is)."""
+    values = [value for _, value in (*request.query, *request.headers, *(request.form or ()))]
+    return REDACTED in values or (request.json_body is not None and REDACTED in request.json_body)

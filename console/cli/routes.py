@@ -14,7 +14,7 @@ def routes(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """List the API's routes: method, path, whether they need a token, summary."""
+    """List the API's routes: method, path, whether they need a token, who may call, summary."""
     from backend.main import create_app
     from backend.services.routes_catalog import describe_routes
 
@@ -24,9 +24,16 @@ def routes(
         print_json([route.to_dict() for route in catalog])
         return
     print_table(
-        ("method", "path", "auth", "tags", "summary"),
+        ("method", "path", "auth", "roles", "tags", "summary"),
         [
-            (r.method, r.path, "token" if r.requires_auth else "-", ",".join(r.tags), r.summary)
+            (
+                r.method,
+                r.path,
+                "token" if r.requires_auth else "-",
+                ",".join(r.roles) or "-",
+                ",".join(r.tags),
+                r.summary,
+            )
             for r in catalog
         ],
     )

@@ -10,8 +10,6 @@ worker (esc cancels) and kept in the history without its credentials.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-from typing import Any
 
 import httpx
 from textual import work
@@ -24,10 +22,10 @@ from textual.worker import Worker, WorkerState
 
 from backend.services import probe
 from backend.services.probe import Catalog, ProbeOutcome
-from backend.services.probe_auth import AuthMode, ProbeAuth, token_for
+from backend.services.probe_auth import AuthMode, ProbeAuth, ProbeSigner
 from backend.services.probe_checks import check_inputs
 from backend.services.probe_client import ProbeRequest, ProbeTarget
-from backend.services.probe_history import REDACTED, HistoryEntry, ProbeHistory
+from backend.services.probe_history import HistoryEntry, ProbeHistory, has_redacted
 from backend.services.probe_schema import describe_request
 from backend.services.probe_share import as_curl, as_httpie
 from backend.services.routes_catalog import RouteInfo
@@ -43,8 +41,6 @@ BUILD_DEBOUNCE_SECONDS = 0.1
 SERVER_WAIT_SECONDS = 30
 SENDING_NOTICE_SECONDS = 0.15
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# A minted token is used again until this close to its expiry.
-MINT_MARGIN = dt.timedelta(minutes=1)
 
 
 class RoutesScreen(ConsoleScreen):
@@ -94,8 +90,8 @@ class RoutesScreen(ConsoleScreen):
         self.catalog: Catalog | None = None
         self.target: ProbeTarget | None = None
         self.history: ProbeHistory | None = None
+        self.signer: ProbeSigner | None = None
         self._client: httpx.AsyncClient | None = None
-        self._minted: dict[str, tuple[str, dt.datetime]] = {}
         self._last: tuple[ProbeRequest, str | None] | None = None
         self._token_shown = False
         self._sending: Worker[None] | None = None
@@ -125,7 +121,9 @@ class RoutesScreen(ConsoleScreen):
                 yield ResponseView(id="response")
 
     def on_mount(self) -> None:
-        self.history = ProbeHistory(self.context.settings.data_dir)
+        context = self.context
+        self.history = ProbeHistory(context.settings.data_dir)
+        self.signer = ProbeSigner(context.database, context.actor, context.policy)
         self.load_catalog()
 
     def on_screen_resume(self) -> None:
@@ -280,7 +278,8 @@ class RoutesScreen(ConsoleScreen):
     async def send_request(self, request: ProbeRequest, auth: ProbeAuth) -> None:
         assert self.target is not None
         assert self.catalog is not None
-        token = await self._token(auth)
+        assert self.signer is not None  # set on mount
+        token = await self.signer.token(auth)
         if self._client is None:
             self._client = self.target.client(self.context.settings.probe_timeout_seconds)
         outcome = await probe.probe(
@@ -294,24 +293,6 @@ class RoutesScreen(ConsoleScreen):
             check=False,  # the answer is drawn first; its findings follow (check_answer)
         )
         self.post_message(self.Answered(outcome, token))
-
-    async def _token(self, auth: ProbeAuth) -> str | None:
-        """The token to send; one minted for a user is used again until near its expiry."""
-        if auth.mode is not AuthMode.AS_USER:
-            return await token_for(
-                auth, self.context.database, self.context.actor, self.context.policy
-            )
-        key = auth.email.lower()
-        cached = self._minted.get(key)
-        if cached is not None and cached[1] - MINT_MARGIN > dt.datetime.now(dt.UTC):
-            return cached[0]
-        token = await token_for(
-            auth, self.context.database, self.context.actor, self.context.policy
-        )
-        assert token is not None
-        minutes = self.context.policy.access_token_minutes
-        self._minted[key] = (token, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes))
-        return token
 
     def on_routes_screen_answered(self, event: Answered) -> None:
         self._last = (event.outcome.request, event.token)
@@ -360,7 +341,7 @@ class RoutesScreen(ConsoleScreen):
         self.query_one(RequestBuilder).fill(request)
         email = entry.auth.removeprefix("as ") if entry.auth.startswith("as ") else ""
         self.query_one(AuthPicker).choose(AuthMode.AS_USER if email else AuthMode.NONE, email)
-        if _has_redacted(request):
+        if has_redacted(request):
             self.notify("A secret was not kept in the history: type it again, then send.")
             return
         self.action_send()
@@ -421,8 +402,3 @@ class RoutesScreen(ConsoleScreen):
             self._sending.cancel()
             return
         self.query_one("#routes-left", TabbedContent).query_one(Tabs).focus()
-
-
-def _has_redacted(request: ProbeRequest) -> bool:
-    values: list[Any] = [v for _, v in (*request.query, *request.headers, *(request.form or ()))]
-    return REDACTED in values or (request.json_body is not None and REDACTED in request.json_body)
