@@ -12,6 +12,7 @@ from console_routes_kit import (
     fill,
     pick,
     routes_app,
+    screen_of,
     send,
     set_body,
     settled,
@@ -21,6 +22,7 @@ from console_routes_kit import (
     until_loaded,
 )
 from probe_kit import odd_app, served
+from test_cli import free_port
 from textual.widgets import Select, TextArea
 
 from backend.config import Settings
@@ -208,3 +210,18 @@ async def test_api_url_reads_a_second_servers_catalog_and_esc_cancels(
         await pilot.press("escape")
         screen = await settled(pilot)
         assert status_text(screen) == "Cancelled."
+
+
+async def test_a_target_that_refuses_is_one_red_sentence(sqlite_settings: Settings) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    app = routes_app(sqlite_settings, api_url=url)
+    async with app.run_test(size=(140, 45)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app._notifications:
+                break
+        screen = screen_of(pilot)
+        assert text_of(screen, "#routes-source") == "No catalog."
+        messages = [n.message for n in app._notifications]
+        assert messages == [f"Connection refused: nothing listens at {url}."]
+        assert [n.severity for n in app._notifications] == ["error"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import make_settings
 
+from backend.api.deps import AdminActorDep
 from backend.main import create_app
 from backend.services.probe_checks import check_inputs, check_response
 from backend.services.probe_schema import BodyKind, describe_request
@@ -162,3 +164,19 @@ def test_the_cli_and_screen_see_roles_in_to_dict(document: dict[str, Any]) -> No
     routes = describe_routes(document)
     listed = next(r for r in routes if r.label == "GET /api/users").to_dict()
     assert (listed["roles"], listed["roles_note"]) == (["admin", "support"], None)
+
+
+def test_a_route_added_later_appears_with_the_roles_its_dependency_declares(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", tmp_path)
+    app = create_app(settings)
+    before = {r.label for r in describe_routes(app.openapi())}
+
+    async def purge(actor: AdminActorDep) -> None:
+        return None
+
+    app.add_api_route("/api/purge", purge, methods=["POST"], tags=["admin"])
+    routes = {r.label: r for r in describe_routes(app.openapi())}
+    assert set(routes) - before == {"POST /api/purge"}
+    assert routes["POST /api/purge"].roles == ("admin",)

@@ -318,7 +318,7 @@ class RoutesScreen(ConsoleScreen):
             view.show_findings(tuple(event.findings))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        super().on_worker_state_changed(event)
+        # ConsoleScreen's handler (Textual calls each class's) reports a failure.
         if event.worker.group == "routes-send" and event.state is WorkerState.CANCELLED:
             self.query_one("#response-status", Static).update("Cancelled.")
         if event.worker.group == "routes-load" and event.state is WorkerState.ERROR:
