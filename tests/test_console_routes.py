@@ -225,3 +225,20 @@ async def test_a_target_that_refuses_is_one_red_sentence(sqlite_settings: Settin
         messages = [n.message for n in app._notifications]
         assert messages == [f"Connection refused: nothing listens at {url}."]
         assert [n.severity for n in app._notifications] == ["error"]
+
+
+async def test_read_only_sends_get_requests_only(sqlite_settings: Settings) -> None:
+    app = routes_app(sqlite_settings, serve=True, read_only=True)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await until_loaded(pilot)
+        screen = await pick(pilot, "POST /api/auth/register")
+        assert "only GET requests can be sent" in text_of(screen, "#builder-note")
+        await pilot.press("escape")
+        assert screen.check_action("send", ()) is False
+        await screen.run_action("send")  # as the palette would, were it listed
+        screen = await settled(pilot)
+        assert status_text(screen) == "No request sent yet."
+        screen = await pick(pilot, "GET /health")
+        screen = await send(pilot)
+        assert status_text(screen).startswith("200 OK")
+    assert [e.path for e in ProbeHistory(sqlite_settings.data_dir).entries()] == ["/health"]
