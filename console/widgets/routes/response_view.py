@@ -65,6 +65,7 @@ class ResponseView(Vertical):
     """Shows one ProbeOutcome; empty until the first answer."""
 
     outcome: ProbeOutcome | None = None
+    _headers_text = ""
     folded_items = 0  # items of long arrays hidden from the answer shown
 
     def compose(self) -> ComposeResult:
@@ -82,13 +83,14 @@ class ResponseView(Vertical):
             compact=True,
             id="response-body",
         )
-        yield Static("", id="response-cut")
+        yield Static("", id="response-cut", classes="-empty")
         yield Static("", id="response-share")
 
     def show(self, outcome: ProbeOutcome, *, checked: bool = True) -> None:
         """Draw `outcome`; `checked` False: its findings are still being worked out."""
         self.outcome = outcome
         status = self.query_one("#response-status", Static)
+        was_failed = status.has_class("-failed")
         status.remove_class(*STATUS_CLASSES.values(), "-failed")
         response = outcome.response
         if response is None:
@@ -97,16 +99,36 @@ class ResponseView(Vertical):
             status.add_class("-failed")
             self._show_body("", json=False)
             self._set("#response-findings", "")
-            self._set("#response-headers", "")
-            self._set("#response-cut", "")
+            self._show_headers("", 0)
+            self._show_cut("")
             return
-        status.update(Content(status_line(response)))
+        # One line (no layout needed) unless it was a wrapped failure sentence before.
+        status.update(Content(status_line(response)), layout=was_failed)
         status.add_class(STATUS_CLASSES.get(response.status // 100, "-failed"))
         self.show_findings(outcome.findings, checked=checked)
         headers = "\n".join(f"{name}: {value}" for name, value in response.headers)
-        self._set("#response-headers", headers)
-        self.query_one(Collapsible).title = f"Headers ({len(response.headers)})"
+        self._show_headers(headers, len(response.headers))
         self._show_response_body(response)
+
+    def _show_headers(self, text: str, count: int) -> None:
+        # Filled while shown only: an update of the hidden (auto-sized) text would lay
+        # out the whole screen with every answer.
+        self._headers_text = text
+        box = self.query_one(Collapsible)
+        box.title = f"Headers ({count})" if count else "Headers"
+        if not box.collapsed:
+            self._set("#response-headers", text)
+
+    @on(Collapsible.Expanded, "#response-headers-box")
+    def _headers_opened(self, event: Collapsible.Expanded) -> None:
+        event.stop()
+        self._set("#response-headers", self._headers_text)
+
+    def _show_cut(self, text: str) -> None:
+        cut = self.query_one("#response-cut", Static)
+        shown_before = not cut.has_class("-empty")
+        cut.set_class(not text, "-empty")
+        cut.update(Content(text), layout=shown_before != bool(text))
 
     def unfold(self) -> None:
         """Show the whole of a folded JSON answer."""
@@ -121,13 +143,16 @@ class ResponseView(Vertical):
         if self.outcome is not None:
             self.outcome = dataclasses.replace(self.outcome, findings=findings)
         view = self.query_one("#response-findings", Static)
+        # A list of findings is sized to fit; the one-line verdicts need no layout.
+        resized = bool(findings) or view.has_class("-findings")
         view.set_class(bool(findings), "-findings")
         if findings:
-            view.update(Content("Schema findings:\n" + "\n".join(f"• {f}" for f in findings)))
+            text = "Schema findings:\n" + "\n".join(f"• {f}" for f in findings)
         elif checked:
-            view.update(Content("Matches the documented schema."))
+            text = "Matches the documented schema."
         else:
-            view.update(Content("Checking against the documented schema…"))
+            text = "Checking against the documented schema…"
+        view.update(Content(text), layout=resized)
 
     def _show_response_body(self, response: ProbeResponse, *, unfold: bool = False) -> None:
         is_json = "json" in response.content_type
@@ -140,19 +165,17 @@ class ResponseView(Vertical):
             shown, self.folded_items = fold_if_large(shown)
         self._show_body(shown, json=as_json)
         if self.folded_items:
-            self._set(
-                "#response-cut",
+            self._show_cut(
                 f"Folded: long arrays show their first items ({self.folded_items} more "
                 "hidden); u unfolds.",
             )
         elif left_out > 0:
-            self._set(
-                "#response-cut",
+            self._show_cut(
                 f"Showing the first {human_size(len(shown))} of {human_size(response.size)}; "
                 f"{human_size(left_out)} left out.",
             )
         else:
-            self._set("#response-cut", "")
+            self._show_cut("")
 
     def _show_body(self, text: str, *, json: bool) -> None:
         area = self.query_one("#response-body", TextArea)
