@@ -180,3 +180,14 @@ def test_a_route_added_later_appears_with_the_roles_its_dependency_declares(
     routes = {r.label: r for r in describe_routes(app.openapi())}
     assert set(routes) - before == {"POST /api/purge"}
     assert routes["POST /api/purge"].roles == ("admin",)
+
+
+def test_texts_from_the_api_are_never_read_as_markup() -> None:
+    from console.widgets.routes.builder import describe_route
+    from console.widgets.routes.route_list import route_line
+
+    odd = describe_routes({"paths": {"/x/[id]": {"get": {"summary": "[b]not bold[/b] [/oops]"}}}})[
+        0
+    ]
+    assert "[/oops]" in describe_route(odd).plain
+    assert "[b]not bold[/b]" in route_line(odd).plain

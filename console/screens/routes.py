@@ -16,6 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs, TextArea
 from textual.worker import Worker, WorkerState
@@ -163,7 +164,7 @@ class RoutesScreen(ConsoleScreen):
         self.catalog, self.target = event.catalog, event.target
         count = len(event.catalog.routes)
         self.query_one("#routes-source", Static).update(
-            f"[dim]{count} routes from {event.target.label}[/dim]"
+            Content.styled(f"{count} routes from {event.target.label}", "dim")
         )
         self.query_one(RouteCatalog).show(event.catalog.routes)
 
@@ -322,7 +323,9 @@ class RoutesScreen(ConsoleScreen):
         if event.worker.group == "routes-send" and event.state is WorkerState.CANCELLED:
             self.query_one("#response-status", Static).update("Cancelled.")
         if event.worker.group == "routes-load" and event.state is WorkerState.ERROR:
-            self.query_one("#routes-source", Static).update("[b red]No catalog.[/b red]")
+            self.query_one("#routes-source", Static).update(
+                Content.styled("No catalog.", "bold red")
+            )
         if event.worker.group == "routes-send" and event.worker.is_finished:
             self.refresh_bindings()
 
@@ -333,7 +336,9 @@ class RoutesScreen(ConsoleScreen):
         route = self.catalog.route_for(entry.method, entry.path) if self.catalog else None
         if route is None:
             self.notify(
-                f"{entry.method} {entry.path} is not in this API any more.", severity="warning"
+                f"{entry.method} {entry.path} is not in this API any more.",
+                severity="warning",
+                markup=False,  # the path is the API's text, not markup
             )
             return
         await self._build(route, focus=False)

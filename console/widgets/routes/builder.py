@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static, TextArea
 
@@ -29,13 +30,17 @@ def widget_id(key: str) -> str:
     return "field-" + re.sub(r"[^A-Za-z0-9_-]", "-", key.replace(".", "-"))
 
 
-def describe_route(route: RouteInfo) -> str:
+def describe_route(route: RouteInfo) -> Content:
+    """The route's title and who may call it (its texts come from the API: not markup)."""
     roles = ", ".join(route.roles) if route.roles else "anyone"
     note = f" ({route.roles_note})" if route.roles_note else ""
     auth = "token needed" if route.requires_auth else "no token needed"
     summary = f" · {route.summary}" if route.summary else ""
-    return (
-        f"[b]{route.method} {route.path}[/b]{summary}\n[dim]{auth} · may call: {roles}{note}[/dim]"
+    return Content.assemble(
+        (f"{route.method} {route.path}", "bold"),
+        summary,
+        "\n",
+        (f"{auth} · may call: {roles}{note}", "dim"),
     )
 
 
@@ -69,7 +74,11 @@ class RequestBuilder(VerticalScroll):
             key = field_key(param)
             self._keys[key] = widget_id(key)
             required = " *" if param.required else ""
-            yield Label(f"{param.name}{required} [dim]({param.location}, {param.type})[/dim]")
+            yield Label(
+                Content.assemble(
+                    f"{param.name}{required} ", (f"({param.location}, {param.type})", "dim")
+                )
+            )
             yield Input(
                 value="" if param.default is None else _text(param.default),
                 placeholder=param.hint,

@@ -207,7 +207,7 @@ class ResponseView(Vertical):
         after = offset_of(text, row, column)
         found = find_next(text, needle, after)
         if found is None:
-            self.notify(f"{needle!r} is not in the body.", severity="warning")
+            self.notify(f"{needle!r} is not in the body.", severity="warning", markup=False)
             return False
         start = location_of(text, found)
         end = location_of(text, found + len(needle))
