@@ -27,8 +27,9 @@ from console.screens.tokens import TokensScreen
 SIZE = (130, 45)
 
 
-def live_token(policy: AuthPolicy, user: User, jti: str, *, age: int = 60) -> str:
-    """A token issued `age` seconds ago for `user`, valid for 30 minutes."""
+def live_token(policy: AuthPolicy, user: User, jti: str, *, age: int = 0) -> str:
+    """A token issued `age` seconds ago for `user`, valid for 30 minutes (one older than
+    its user is refused)."""
     iat = int(time.time()) - age
     claims = {"sub": str(user.id), "role": user.role, "iat": iat, "exp": iat + 1800, "jti": jti}
     return encode_token(claims, policy.signing_key, "HS256")
