@@ -25,6 +25,8 @@ from backend.services.schema import REQUIRED_REVISION, current_revision, is_curr
 
 ROOT = Path(__file__).resolve().parents[1]
 Schema = dict[str, dict[str, list[str]]]
+# Revisions that change nothing on a dialect, by design.
+NO_OP_ON = {"0003": "postgresql"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -50,10 +52,12 @@ async def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 def _read_schema(connection: Connection) -> Schema:
-    """Tables, columns, indexes and constraints by name; Alembic's own table aside."""
+    """Tables, columns, indexes and constraints by name (SQLite: and AUTOINCREMENT);
+    Alembic's own table aside."""
     inspector = inspect(connection)
     return {
         table: {
+            "autoincrement": _sqlite_autoincrement(connection, table),
             "columns": sorted(column["name"] for column in inspector.get_columns(table)),
             "indexes": sorted(str(index["name"]) for index in inspector.get_indexes(table)),
             "checks": sorted(str(c["name"]) for c in inspector.get_check_constraints(table)),
@@ -62,6 +66,13 @@ def _read_schema(connection: Connection) -> Schema:
         for table in sorted(inspector.get_table_names())
         if table != "alembic_version"
     }
+
+
+def _sqlite_autoincrement(connection: Connection, table: str) -> list[str]:
+    if connection.dialect.name != "sqlite":
+        return []
+    query = text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name")
+    return ["AUTOINCREMENT"] if "AUTOINCREMENT" in connection.scalar(query, {"name": table}) else []
 
 
 async def schema(database: Database) -> Schema:
@@ -89,7 +100,8 @@ async def test_every_revision_goes_up_and_down_one_step_at_a_time(fresh: Databas
         before = await schema(fresh)
         await migrations.upgrade(engine, revision)
         after = await schema(fresh)
-        assert after != before, f"{revision} changed nothing"
+        no_op = NO_OP_ON.get(revision) == fresh.dialect
+        assert (after == before) is no_op, f"{revision} changed nothing" if not no_op else ""
         await migrations.downgrade(engine, below)
         assert await schema(fresh) == before, f"downgrading {revision} left changes behind"
         await migrations.upgrade(engine, revision)
@@ -252,3 +264,55 @@ def test_env_accepts_a_sync_engine_or_connection(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert _tables(url) == ["alembic_version"]
+
+
+async def _users_rows(database: Database) -> list[tuple[object, ...]]:
+    async with database.engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(text("SELECT * FROM users"))]
+
+
+async def _index_sql(database: Database) -> dict[str, str]:
+    query = text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'users'")
+    async with database.engine.connect() as connection:
+        return {name: sql for name, sql in await connection.execute(query)}
+
+
+@pytest.mark.parametrize("fresh", ["sqlite"], indirect=True)
+async def test_0003_keeps_the_users_and_indexes_and_never_reuses_a_deleted_id(
+    fresh: Database,
+) -> None:
+    await migrations.upgrade(fresh.engine, "0002")
+    async with fresh.engine.begin() as connection:
+        for user_id in (1, 2, 3):
+            await connection.execute(
+                text(
+                    "INSERT INTO users (id, email, hashed_password, created_at, updated_at)"
+                    " VALUES (:id, :email, 'h', '2026-12-01 10:00:00', '2026-12-01 10:00:00')"
+                ),
+                {"id": user_id, "email": f"u{user_id}@example.com"},
+            )
+        # User 4 was deleted before the migration: only the audit trail still names them.
+        await connection.execute(
+            text(
+                "INSERT INTO audit_events (at, actor, action, target, changes)"
+                " VALUES ('2026-12-01 10:00:00', 'cli', 'user.delete', 'user:4', '{}')"
+            )
+        )
+        await connection.execute(text("DELETE FROM users WHERE id = 3"))
+    rows, indexes = await _users_rows(fresh), await _index_sql(fresh)
+
+    await migrations.upgrade(fresh.engine, "0003")
+
+    assert await _users_rows(fresh) == rows
+    assert await _index_sql(fresh) == indexes
+    assert (await schema(fresh))["users"]["autoincrement"] == ["AUTOINCREMENT"]
+    async with fresh.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM users WHERE id = 2"))
+        new_id = await connection.scalar(
+            text(
+                "INSERT INTO users (email, hashed_password, created_at, updated_at)"
+                " VALUES ('new@example.com', 'h', '2026-12-02 10:00:00', '2026-12-02 10:00:00')"
+                " RETURNING id"
+            )
+        )
+    assert new_id == 5
