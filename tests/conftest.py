@@ -131,6 +131,8 @@ async def _empty_tables(database: Database) -> None:
         else:
             for table in TABLES:
                 await connection.execute(text(f"DELETE FROM {table}"))
+            # Like RESTART IDENTITY: AUTOINCREMENT's counters start again (migration 0003).
+            await connection.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture
