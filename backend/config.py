@@ -14,6 +14,8 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backend.private_files import make_private_dir
+
 logger = logging.getLogger(__name__)
 
 APP_NAME = "backend-console"
@@ -101,7 +103,7 @@ class Settings(BaseSettings):
 def _load_or_create_dev_key(path: Path) -> str:
     if path.exists():
         return _read_dev_key(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     key = secrets.token_urlsafe(48)
     # Written in full under a private name, then linked into place: two processes
     # starting at once agree on one key, and neither can read a half-written file.

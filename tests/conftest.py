@@ -12,7 +12,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import httpx
@@ -216,7 +216,8 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-LoginAs = Callable[[User], Awaitable[dict[str, str]]]
+class LoginAs(Protocol):
+    def __call__(self, user: User, password: str = TEST_PASSWORD) -> Awaitable[dict[str, str]]: ...
 
 
 @pytest.fixture
