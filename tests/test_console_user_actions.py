@@ -136,7 +136,10 @@ async def test_reset_password_typed_and_generated(
         await fill(pilot, "#password", "a brand new secret")
         await pilot.press("enter")
         await settle(pilot)
-        assert "Changed the password of pw@example.com." in notices(app)
+        assert (
+            "Changed the password of pw@example.com; every session of the account has ended."
+            in notices(app)
+        )
         fresh = await reload_user(session, "pw@example.com")
         assert fresh is not None
         assert await policy.hasher.verify("a brand new secret", fresh.hashed_password)
