@@ -1,4 +1,5 @@
-"""Files only their owner may read: the data folder, the SQLite database, CSV exports.
+"""Files only their owner may read: the data folder, the SQLite database, the server log,
+CSV exports.
 
 The embedded database holds bcrypt hashes, emails and the audit trail; an export holds
 personal data. Created with the default umask they would be readable by every account
@@ -32,10 +33,16 @@ def prepare_sqlite_file(path: Path) -> None:
     SQLite gives the -wal, -shm and -journal files it creates later the database file's
     mode, so they are 0600 too; ones left from before are tightened here.
     """
+    make_private_file(path)
+    for suffix in SQLITE_COMPANIONS:
+        _tighten(path.with_name(path.name + suffix))
+
+
+def make_private_file(path: Path) -> None:
+    """Create `path` 0600 (in a 0700 folder) if absent, or make an existing one so."""
     make_private_dir(path.parent)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
-    for file in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_COMPANIONS)):
-        _tighten(file)
+    _tighten(path)
 
 
 def _tighten(path: Path) -> None:

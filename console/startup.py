@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from backend.private_files import make_private_dir
+from backend.private_files import make_private_file
 
 if TYPE_CHECKING:
     from backend.server import EmbeddedServer
@@ -126,7 +126,7 @@ async def start_server(context: ConsoleContext, address: ServerAddress) -> Embed
 def _server_log_handler(context: ConsoleContext) -> logging.Handler:
     """uvicorn's and the access log's lines go to a file: the terminal is the console's."""
     path = Path(context.settings.data_dir) / SERVER_LOG_FILENAME
-    make_private_dir(path.parent)
+    make_private_file(path)  # request lines and client addresses: the owner's only
     handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     access = logging.getLogger("backend.access")

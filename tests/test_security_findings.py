@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.config import SQLITE_FILENAME, load_settings
 from backend.database import Database
 from backend.models import Role
+from backend.private_files import make_private_file
 from backend.services import migrations, tokens
 from backend.services.actor import Actor
 from backend.services.export import export_users_csv, open_export_file
@@ -191,3 +192,16 @@ async def test_8_the_embedded_database_and_exports_are_readable_by_their_owner_o
     with open_export_file(export) as out:
         assert await export_users_csv(session, Actor.console("tester"), UserQuery(), out) == 1
     assert mode(export) == 0o600
+
+
+async def test_8_files_left_readable_by_an_older_version_are_tightened(tmp_path: Path) -> None:
+    database_file = tmp_path / SQLITE_FILENAME
+    wal = tmp_path / f"{SQLITE_FILENAME}-wal"
+    log = tmp_path / "console-server.log"
+    for file in (database_file, wal, log):
+        file.touch(mode=0o644)
+        file.chmod(0o644)
+    database = Database(f"sqlite+aiosqlite:///{database_file}")
+    await database.dispose()
+    make_private_file(log)  # as the console does before its server logs a line
+    assert [mode(file) for file in (database_file, wal, log)] == [0o600] * 3
