@@ -328,7 +328,7 @@ async def _write(
 ) -> User:
     """Audit and commit `changes` (already set on `user`), ending the account's sessions
     when they call for it: every account write passes here, so this is the one rule."""
-    ends = ends or _ends_sessions(action, changes)
+    ends = ends or _ends_sessions(actor, user, changes)
     if ends is not None:
         changes = {**changes, "tokens_valid_after": (user.tokens_valid_after, _cutoff(user))}
         user.tokens_valid_after = changes["tokens_valid_after"][1]
@@ -339,10 +339,12 @@ async def _write(
     return await _commit(session, user)
 
 
-def _ends_sessions(action: str, changes: dict[str, tuple[Any, Any]]) -> SessionsEnd | None:
+def _ends_sessions(
+    actor: Actor, user: User, changes: dict[str, tuple[Any, Any]]
+) -> SessionsEnd | None:
     """A new password (own or reset) or a deactivation ends every session of the account."""
     if "password" in changes:
-        own = action == "user.update_self"
+        own = actor.user_id == user.id
         return SessionsEnd.PASSWORD_CHANGE if own else SessionsEnd.PASSWORD_RESET
     if changes.get("is_active", (None, True))[1] is False:
         return SessionsEnd.DEACTIVATION
