@@ -1,0 +1,395 @@
+"""The Migrations screen (issue 11): see, plan, preview, lint, run and roll back.
+
+The revision list marks current, applied, pending and unknown revisions; the selected
+one shows its details, lint findings and upgrade/downgrade SQL. Every run first shows
+its plan (PlanDialog) and streams its steps into the run log. Alembic keeps its
+context in module globals, so nothing else of Alembic's runs while a run is under way:
+SQL previews already made stay shown, new ones wait until it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Static, TextArea
+
+from backend.services import migrations
+from backend.services.errors import DomainError
+from backend.services.migrations import (
+    Direction,
+    DriftReport,
+    LintReport,
+    MigrationEvent,
+    MigrationProject,
+    MigrationState,
+    StepSql,
+)
+from console.notify import describe_error
+from console.screens.base import ConsoleScreen
+from console.screens.dialogs import TypedConfirmDialog
+from console.screens.migration_plan_dialog import PlanDialog, findings_text
+from console.widgets.migrations.revision_table import RevisionTable, node_tags
+from console.widgets.migrations.run_log import RunLog
+
+RUN_ACTIONS = frozenset({"upgrade_head", "migrate_selected", "step_down", "stamp"})
+Detail = tuple[StepSql, StepSql, LintReport]
+
+
+class MigrationsScreen(ConsoleScreen):
+    """The revision graph, the selected revision's SQL and lint, and safe runs."""
+
+    CSS_PATH = "migrations.tcss"
+    area_title = "Migrations"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("g", "upgrade_head", "Upgrade to head", id="migrations.upgrade_head"),
+        Binding(
+            "s",
+            "migrate_selected",
+            "To selected",
+            tooltip="Upgrade or downgrade to the selected revision",
+            id="migrations.to_selected",
+        ),
+        Binding("b", "step_down", "One step down", id="migrations.step_down"),
+        Binding(
+            "x", "stamp", "Stamp", tooltip="Record the selected revision", id="migrations.stamp"
+        ),
+        Binding("c", "drift", "Drift check", id="migrations.drift"),
+        Binding("l", "reload", "Reload", id="migrations.reload"),
+    ]
+
+    class StateLoaded(Message):
+        def __init__(self, state: MigrationState) -> None:
+            super().__init__()
+            self.state = state
+
+    class DetailLoaded(Message):
+        def __init__(self, revision: str, detail: Detail) -> None:
+            super().__init__()
+            self.revision = revision
+            self.detail = detail
+
+    class RunEvent(Message):
+        def __init__(self, event: MigrationEvent) -> None:
+            super().__init__()
+            self.event = event
+
+    class RunEnded(Message):
+        def __init__(self, message: str, *, ok: bool) -> None:
+            super().__init__()
+            self.message = message
+            self.ok = ok
+
+    class DriftChecked(Message):
+        def __init__(self, report: DriftReport) -> None:
+            super().__init__()
+            self.report = report
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state: MigrationState | None = None
+        self.running = False
+        self._details: dict[str, Detail] = {}
+        self._project: MigrationProject | None = None
+
+    @property
+    def project(self) -> MigrationProject:
+        if self._project is None:
+            scripts = self.context.migration_scripts
+            self._project = MigrationProject(scripts) if scripts else migrations.DEFAULT_PROJECT
+        return self._project
+
+    def compose_content(self) -> ComposeResult:
+        yield Static("Reading the revisions…", id="migrations-summary")
+        with Horizontal(id="migrations-body"):
+            with Vertical(id="revisions-pane"):
+                yield RevisionTable(id="revision-table")
+            with VerticalScroll(id="detail-pane"):
+                yield Static(id="revision-detail")
+                yield Static(id="revision-findings")
+                yield Static("Upgrade SQL", classes="pane-title")
+                yield _sql_area("up-sql")
+                yield Static("Downgrade SQL", classes="pane-title")
+                yield _sql_area("down-sql")
+                yield Static(id="drift-panel")
+        yield RunLog(id="run-log")
+
+    def on_mount(self) -> None:
+        self.query_one(RunLog).display = False
+        self.query_one("#drift-panel").display = False
+        self.load_state()
+
+    # --- loading -------------------------------------------------------------------
+
+    @work(exclusive=True, group="migrations-state", exit_on_error=False)
+    async def load_state(self) -> None:
+        await self.context.schema_checked.wait()
+        # Reading the revision files is file work: off the event loop.
+        await asyncio.to_thread(self.project.scripts)
+        state = await migrations.load_state(self.context.database.engine, self.project)
+        self.post_message(self.StateLoaded(state))
+
+    def on_migrations_screen_state_loaded(self, event: StateLoaded) -> None:
+        self.state = event.state
+        table = self.query_one(RevisionTable)
+        selected = table.selected_revision
+        if selected is None:
+            current = event.state.known_current
+            selected = current[0] if current else None
+        table.show(event.state, selected)
+        self.query_one("#migrations-summary", Static).update(_summary(event.state))
+        self.refresh_bindings()
+        if (revision := table.selected_revision) is not None:
+            self.show_revision(revision)
+
+    @on(DataTable.RowHighlighted, "#revision-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.show_revision(str(event.row_key.value))
+        self.refresh_bindings()
+
+    def show_revision(self, revision: str) -> None:
+        """The revision's details now, its SQL and lint as soon as they are rendered."""
+        node = self.state.node(revision) if self.state else None
+        detail = self.query_one("#revision-detail", Static)
+        if node is None:
+            detail.update(
+                Text(
+                    f"{revision}: the database records it, these migrations do not "
+                    "know it (a newer release?).",
+                    style="red",
+                )
+            )
+            self._show_sql(None)
+            return
+        detail.update(_detail_text(node))
+        if revision in self._details:
+            self._show_sql(self._details[revision])
+        elif self.running:
+            self._show_sql(None, "The SQL preview waits until the run ends.")
+        else:
+            self.render_detail(revision)
+
+    @work(exclusive=True, group="migrations-detail", exit_on_error=False)
+    async def render_detail(self, revision: str) -> None:
+        # Offline rendering runs on the loop (Alembic's context is a module global).
+        detail = migrations.review_revision(revision, self.context.database.url, self.project)
+        self.post_message(self.DetailLoaded(revision, detail))
+
+    def on_migrations_screen_detail_loaded(self, event: DetailLoaded) -> None:
+        self._details[event.revision] = event.detail
+        if self.query_one(RevisionTable).selected_revision == event.revision:
+            self._show_sql(event.detail)
+
+    def _show_sql(self, detail: Detail | None, note: str = "") -> None:
+        findings = self.query_one("#revision-findings", Static)
+        up_area = self.query_one("#up-sql", TextArea)
+        down_area = self.query_one("#down-sql", TextArea)
+        if detail is None:
+            findings.update(note)
+            up_area.text = down_area.text = ""
+            return
+        up, down, report = detail
+        findings.update(findings_text(report.findings))
+        up_area.text = _sql_of(up)
+        down_area.text = _sql_of(down)
+
+    # --- actions -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in RUN_ACTIONS and self.context.read_only:
+            return False
+        if action in RUN_ACTIONS | {"drift", "reload"}:
+            return None if self.running or self.state is None else True
+        return True
+
+    def action_upgrade_head(self) -> None:
+        """Plan the upgrade to head (every head, should there be several)."""
+        target = "heads" if self.state and len(self.state.heads) > 1 else "head"
+        self.plan_and_run(target, None)
+
+    def action_migrate_selected(self) -> None:
+        """Plan up or down to the selected revision."""
+        if (revision := self.query_one(RevisionTable).selected_revision) is not None:
+            self.plan_and_run(revision, None)
+
+    def action_step_down(self) -> None:
+        self.plan_and_run("-1", Direction.DOWN)
+
+    def action_reload(self) -> None:
+        self._details.clear()
+        self.load_state()
+
+    @work(exclusive=True, group="migrations-run", exit_on_error=False)
+    async def plan_and_run(self, target: str, direction: Direction | None) -> None:
+        """Plan, show the plan and its lint, and run it once confirmed."""
+        engine = self.context.database.engine
+        plan = await migrations.plan_target(
+            engine, target, project=self.project, direction=direction
+        )
+        if plan.is_empty:
+            self.notify(f"Nothing to do: the database is already at {_join(plan.end)}.")
+            return
+        reviewed = migrations.review(plan, self.context.database.url, self.project)
+        if not await self.app.push_screen_wait(PlanDialog(reviewed)):
+            return
+        await self._run(plan)
+
+    async def _run(self, plan: migrations.Plan) -> None:
+        self.running = True
+        self.refresh_bindings()
+        self.query_one(RunLog).begin(plan.describe(), len(plan.steps))
+        guard = migrations.guard_options_from(self.context.settings)
+        try:
+            result = await migrations.run_plan(
+                self.context.database.engine,
+                plan,
+                project=self.project,
+                actor=self.context.actor,
+                guard=guard,
+                on_event=self._relay,
+            )
+        except (DomainError, OSError) as error:
+            self.post_message(self.RunEnded(describe_error(error)[1], ok=False))
+        else:
+            self.post_message(
+                self.RunEnded(
+                    f"Migrated from {_join(result.before)} to {_join(result.after)}.", ok=True
+                )
+            )
+        finally:
+            self.running = False
+
+    def _relay(self, event: MigrationEvent) -> None:
+        # Called from the run (on the loop, between statements): the handler owns the UI.
+        self.post_message(self.RunEvent(event))
+
+    def on_migrations_screen_run_event(self, event: RunEvent) -> None:
+        self.query_one(RunLog).show_event(event.event)
+
+    def on_migrations_screen_run_ended(self, event: RunEnded) -> None:
+        self.query_one(RunLog).end(event.message, ok=event.ok)
+        if event.ok:
+            self.notify(event.message, title="Migration finished")
+        else:
+            self.notify(
+                event.message, title="Migration failed", severity="error", timeout=10, markup=False
+            )
+        self.refresh_bindings()
+        self._after_change()
+
+    def _after_change(self) -> None:
+        self._details.clear()
+        self.load_state()
+        self.update_status_bar()
+
+    @work(exclusive=True, group="migrations-status", exit_on_error=False)
+    async def update_status_bar(self) -> None:
+        """The status bar's "schema at head" follows the database after a change."""
+        from backend.services import schema
+
+        revision = await schema.current_revision(self.context.database.engine)
+        show = getattr(self.app, "show_schema", None)
+        if show is not None:
+            show(revision, schema.REQUIRED_REVISION)
+
+    def action_stamp(self) -> None:
+        """Record the selected revision without running anything (the id typed to confirm)."""
+        if (revision := self.query_one(RevisionTable).selected_revision) is not None:
+            self.stamp(revision)
+
+    @work(exclusive=True, group="migrations-run", exit_on_error=False)
+    async def stamp(self, revision: str) -> None:
+        dialog = TypedConfirmDialog(
+            f"Stamp {revision}",
+            "Records the revision in the database without running any migration: "
+            "the schema itself does not change.",
+            revision,
+            "Stamp",
+        )
+        if not await self.app.push_screen_wait(dialog):
+            return
+        before, after = await migrations.stamp_revision(
+            self.context.database.engine,
+            revision,
+            project=self.project,
+            actor=self.context.actor,
+            guard=migrations.guard_options_from(self.context.settings),
+        )
+        self.notify(f"Stamped the database from {_join(before)} to {_join(after)}.")
+        self._after_change()
+
+    def action_drift(self) -> None:
+        """Compare the models with the live schema, and check for a single head."""
+        self.check_drift()
+
+    @work(exclusive=True, group="migrations-drift", exit_on_error=False)
+    async def check_drift(self) -> None:
+        report = await migrations.check_drift(self.context.database.engine, self.project)
+        self.post_message(self.DriftChecked(report))
+
+    def on_migrations_screen_drift_checked(self, event: DriftChecked) -> None:
+        panel = self.query_one("#drift-panel", Static)
+        panel.display = True
+        panel.update(_drift_text(event.report))
+        self.query_one("#detail-pane", VerticalScroll).scroll_end(animate=False)
+
+
+def _sql_area(widget_id: str) -> TextArea:
+    area = TextArea(language="sql", read_only=True, show_line_numbers=False, id=widget_id)
+    area.cursor_blink = False
+    return area
+
+
+def _sql_of(step: StepSql) -> str:
+    if step.error is not None:
+        return f"-- No offline SQL: {step.error}"
+    return step.sql.strip() or "-- Nothing to run."
+
+
+def _join(revisions: tuple[str, ...]) -> str:
+    return ",".join(revisions) or "base"
+
+
+def _summary(state: MigrationState) -> Text:
+    pending = sum(1 for node in state.nodes if not node.is_applied)
+    text = Text.assemble(
+        "Database at ",
+        (state.describe_current(), "bold"),
+        " · head ",
+        (",".join(state.heads) or "none", "bold"),
+    )
+    if state.unknown:
+        text.append(f" · unknown revision {', '.join(state.unknown)}", style="bold red")
+    elif pending:
+        text.append(f" · {pending} pending", style="bold yellow")
+    else:
+        text.append(" · up to date", style="green")
+    return text
+
+
+def _detail_text(node: Any) -> Text:
+    text = Text.assemble((node.revision, "bold"), f"  {node_tags(node)}\n", node.message)
+    text.append(f"\nDown: {', '.join(node.down_revisions) or 'base'}", style="dim")
+    if node.create_date:
+        text.append(f" · created {node.create_date}", style="dim")
+    return text
+
+
+def _drift_text(report: DriftReport) -> Text:
+    lines = report.lines()
+    if not lines:
+        heads = ",".join(report.heads)
+        return Text(
+            f"Drift: none. The schema matches the models; one head ({heads}).", style="green"
+        )
+    text = Text("Drift:", style="bold yellow")
+    for line in lines:
+        text.append(f"\n  {line}")
+    return text
