@@ -8,12 +8,10 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from alembic import command
-from conftest import DEFAULT_TEST_POSTGRES_URL, _create_postgres_database, _drop_postgres_database
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection
 
@@ -24,28 +22,6 @@ from backend.services.schema import REQUIRED_REVISION, current_revision, is_curr
 
 ROOT = Path(__file__).resolve().parents[1]
 Schema = dict[str, dict[str, list[str]]]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """An empty database of its own (a new SQLite file, a new PostgreSQL database)."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
-        yield database
-        await database.dispose()
-        return
-    server_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
-    url = await _create_postgres_database(server_url)
-    if url is None:
-        if os.environ.get("CI"):
-            pytest.fail("no PostgreSQL server answers; CI must run the PostgreSQL tests")
-        pytest.skip("no PostgreSQL server answers")
-    database = Database(url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-        await _drop_postgres_database(server_url, url)
 
 
 def _read_schema(connection: Connection) -> Schema:

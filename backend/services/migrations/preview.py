@@ -80,12 +80,13 @@ def preview_plan(project: MigrationProject, plan: Plan, url: str) -> PlanPreview
         rendered += [StepSql(step, sql) for step, sql in zip(remaining, texts, strict=False)]
         if error is None:
             break
-        failed_at = min(len(texts), len(remaining) - 1)
-        if failed_at < len(texts):
-            # The last rendered text was cut short by the failure.
-            rendered[-1] = StepSql(remaining[failed_at], texts[failed_at], error)
+        # The step that began last is the one that failed (the first, if none began).
+        failed_at = max(len(texts) - 1, 0)
+        failed = StepSql(remaining[failed_at], texts[failed_at] if texts else "", error)
+        if texts:
+            rendered[-1] = failed
         else:
-            rendered.append(StepSql(remaining[failed_at], "", error))
+            rendered.append(failed)
         start = heads_after(scripts, start, remaining[: failed_at + 1])
         remaining = remaining[failed_at + 1 :]
     return PlanPreview(plan=plan, dialect=dialect_of(url), steps=tuple(rendered))

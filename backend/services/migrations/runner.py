@@ -39,6 +39,9 @@ from backend.services.migrations.plan import (
 from backend.services.migrations.project import DEFAULT_PROJECT, MigrationProject, one_sentence
 
 STATEMENT_LIMIT = 160  # characters of the failed statement a message quotes
+# Alembic keeps its context in module globals: two runs in one process would tread on
+# each other's. Runs in other processes wait on the database's advisory lock instead.
+_under_way: set[int] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +179,10 @@ async def run_plan(
         _run_on(connection, project, plan, options, progress)
 
     try:
-        async with engine.connect() as connection:
-            await connection.run_sync(run)
-            await connection.commit()
+        with _one_at_a_time():
+            async with engine.connect() as connection:
+                await connection.run_sync(run)
+                await connection.commit()
     except Exception as error:
         now_at = await database_versions(engine)
         failure = _as_failure(error, progress, now_at)
@@ -192,6 +196,21 @@ async def run_plan(
     duration = time.monotonic() - started
     audited = await record_run(engine, actor, plan, after, progress.done, duration, None)
     return RunResult(plan, plan.start, after, tuple(progress.done), duration, audited)
+
+
+class MigrationBusy(Conflict):
+    """Another run is under way in this process."""
+
+
+@contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    if _under_way:
+        raise MigrationBusy("Another migration is running in this process; wait for it to end.")
+    _under_way.add(1)
+    try:
+        yield
+    finally:
+        _under_way.clear()
 
 
 def _run_on(
@@ -249,7 +268,7 @@ def _as_failure(
     error: Exception, progress: _Progress, now_at: tuple[str, ...]
 ) -> DomainError | Exception:
     """The error as one sentence naming the failed step, or itself when it says enough."""
-    if isinstance(error, MigrationLocked | PlanOutdated | MigrationFailed):
+    if isinstance(error, MigrationLocked | PlanOutdated | MigrationFailed | MigrationBusy):
         return error
     step = progress.current
     where = ",".join(now_at) or "base"
@@ -307,9 +326,10 @@ async def stamp_revision(
         except CommandError as error:
             raise InvalidInput(one_sentence(error)) from None
 
-    async with engine.connect() as connection:
-        await connection.run_sync(stamp)
-        await connection.commit()
+    with _one_at_a_time():
+        async with engine.connect() as connection:
+            await connection.run_sync(stamp)
+            await connection.commit()
     after = await database_versions(engine)
     stamp_plan = Plan(target=revision, direction=Direction.UP, start=before, end=after, steps=())
     await record_run(
