@@ -8,7 +8,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from backend.services.migrations import Finding, ReviewedPlan, Severity
@@ -23,21 +23,29 @@ SEVERITY_STYLES = {
 
 
 def findings_text(findings: tuple[Finding, ...]) -> Text:
-    """One line per finding, coloured by severity; acknowledged ones say so."""
+    """One line per open finding, coloured by severity, with its statement below;
+    acknowledged ones folded into one dim line per revision and rule."""
     if not findings:
         return Text("No lint findings.", style="green")
-    text = Text()
-    for index, finding in enumerate(findings):
-        if index:
-            text.append("\n")
-        style = "dim" if finding.acknowledged else SEVERITY_STYLES[finding.severity]
-        text.append(f"{finding.severity.value} {finding.rule}", style=style)
-        text.append(f" {finding.revision} ({finding.direction.value}): {finding.why}")
-        if finding.statement:
-            text.append(f"\n    {finding.statement}", style="dim")
+    lines: list[Text] = []
+    folded: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
         if finding.acknowledged:
-            text.append(f"\n    acknowledged: {finding.acknowledged}", style="dim italic")
-    return text
+            folded.setdefault((finding.revision, finding.rule), []).append(finding)
+            continue
+        line = Text(
+            f"{finding.severity.value} {finding.rule}", style=SEVERITY_STYLES[finding.severity]
+        )
+        line.append(f" {finding.revision} ({finding.direction.value}): {finding.why}")
+        if finding.statement:
+            line.append(f"\n    {finding.statement}", style="dim")
+        lines.append(line)
+    for (revision, rule), group in folded.items():
+        times = f" x{len(group)}" if len(group) > 1 else ""
+        lines.append(
+            Text(f"acknowledged {rule}{times} {revision}: {group[0].acknowledged}", style="dim")
+        )
+    return Text("\n").join(lines)
 
 
 class PlanDialog(ConsoleDialog[bool]):
@@ -59,15 +67,16 @@ class PlanDialog(ConsoleDialog[bool]):
         )
         with Vertical(classes="dialog plan-dialog"):
             yield Static(f"Plan: {plan.describe()}", classes="dialog-title", markup=False)
-            yield Static(steps, id="plan-steps", markup=False)
-            yield Static(findings_text(self.reviewed.lint.findings), id="plan-findings")
-            yield TextArea(
-                self.reviewed.preview.script().strip(),
-                language="sql",
-                read_only=True,
-                show_line_numbers=False,
-                id="plan-sql",
-            )
+            with VerticalScroll(id="plan-body"):
+                yield Static(steps, id="plan-steps", markup=False)
+                yield Static(findings_text(self.reviewed.lint.findings), id="plan-findings")
+                yield TextArea(
+                    self.reviewed.preview.script().strip(),
+                    language="sql",
+                    read_only=True,
+                    show_line_numbers=False,
+                    id="plan-sql",
+                )
             if self.expected is not None:
                 yield Label(
                     Text.assemble(
