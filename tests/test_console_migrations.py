@@ -85,7 +85,7 @@ async def test_a_pending_revision_shows_and_upgrading_to_head_runs_the_plan(
         assert text_of(app, "#status-schema") == f"schema 0001 (head {HEAD})"
         table = screen.query_one(RevisionTable)
         assert table.selected_revision == "0001"  # the current revision, to start with
-        assert [str(table.get_row_at(i)[3]) for i in range(2)] == ["pending · head", "current"]
+        assert [str(table.get_row_at(i)[2]) for i in range(2)] == ["pending · head", "current"]
         dialog = await plan_dialog(pilot, "g")
         assert text_of(app, ".dialog-title") == f"Plan: upgrade 0001 -> {HEAD} (1 step)"
         assert not dialog.query_one("#plan-run", Button).disabled  # nothing destructive

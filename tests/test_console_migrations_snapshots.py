@@ -23,7 +23,6 @@ from backend.services import migrations
 from backend.services.migrations import PlanStep, StepStarted
 from console.screens.migration_plan_dialog import PlanDialog
 from console.screens.migrations import MigrationsScreen
-from console.widgets.migrations.run_log import RunLog
 
 SIZE = (140, 45)
 Step = Callable[[Pilot[Any]], Awaitable[None]]
@@ -78,7 +77,9 @@ async def run_to_failure(pilot: Pilot[Any]) -> None:
     await until(pilot, lambda: isinstance(pilot.app.screen, PlanDialog))
     await pilot.click("#plan-run")
     await until(pilot, lambda: isinstance(pilot.app.screen, MigrationsScreen))
-    await until(pilot, lambda: not pilot.app.screen.running)
+    screen = pilot.app.screen
+    assert isinstance(screen, MigrationsScreen)
+    await until(pilot, lambda: not screen.running)
     await settle(pilot)
 
 
@@ -89,7 +90,7 @@ async def a_step_under_way(pilot: Pilot[Any]) -> None:
     step = PlanStep(HEAD, migrations.Direction.UP, ("0001",), "Indexes for the Users screen.")
     screen.running = True
     screen.refresh_bindings()
-    log = screen.query_one(RunLog)
+    log = await screen.run_log()
     log.begin(f"upgrade 0001 -> {HEAD} (1 step)", 1)
     log.show_event(StepStarted(1, 1, step))
     await pilot.pause()
@@ -121,7 +122,9 @@ def test_a_failed_migration(
 ) -> None:
     settings = prepared(tmp_path, monkeypatch, HEAD)
     app = console(settings)
-    app.context.migration_scripts = project_with(tmp_path, {"0099_broken.py": BROKEN}).script_location
+    app.context.migration_scripts = project_with(
+        tmp_path, {"0099_broken.py": BROKEN}
+    ).script_location
     assert snap_compare(app, terminal_size=SIZE, run_before=on_migrations(run_to_failure))
 
 

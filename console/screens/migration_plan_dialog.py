@@ -52,6 +52,23 @@ class PlanDialog(ConsoleDialog[bool]):
     """Returns True when the operator confirms the run."""
 
     BINDINGS = FIELD_FOCUS_BINDINGS
+    DEFAULT_CSS = """
+    .plan-dialog {
+        width: 100;
+        max-height: 90%;
+    }
+    /* The steps, findings and SQL scroll; the title and the buttons stay in view. */
+    .plan-dialog #plan-body {
+        height: auto;
+        max-height: 30;
+    }
+    .plan-dialog #plan-findings {
+        margin: 1 0;
+    }
+    .plan-dialog #plan-sql {
+        height: 12;
+    }
+    """
 
     def __init__(self, reviewed: ReviewedPlan) -> None:
         super().__init__()

@@ -10,7 +10,7 @@ the console and the CLI call: each function takes the engine and a project.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from alembic import command
 from alembic.config import Config
@@ -91,6 +91,7 @@ __all__ = [
     "offline_sql",
     "pending_model_changes",
     "plan_target",
+    "preview_plan",
     "review",
     "review_revision",
     "run_plan",
@@ -157,10 +158,18 @@ def review(plan: Plan, url: str, project: MigrationProject = DEFAULT_PROJECT) ->
 def review_revision(
     revision: str, url: str, project: MigrationProject = DEFAULT_PROJECT
 ) -> tuple[StepSql, StepSql, LintReport]:
-    """One revision's upgrade and downgrade SQL and its findings (the screen's detail)."""
+    """One revision's upgrade and downgrade SQL and its findings (the screen's detail).
+
+    Rendered in one offline run (up, then down again): half the cost of two.
+    Raises InvalidInput for an unknown revision.
+    """
     scripts = project.scripts()
-    up = preview_plan(project, single_step(scripts, revision, Direction.UP), url)
-    down = preview_plan(project, single_step(scripts, revision, Direction.DOWN), url)
+    up_plan = single_step(scripts, revision, Direction.UP)
+    down_plan = single_step(scripts, revision, Direction.DOWN)
+    both = replace(up_plan, end=up_plan.start, steps=up_plan.steps + down_plan.steps)
+    rendered = preview_plan(project, both, url)
+    up = PlanPreview(up_plan, rendered.dialect, rendered.steps[:1])
+    down = PlanPreview(down_plan, rendered.dialect, rendered.steps[1:])
     report = lint_preview(scripts, up, down)
     down_report = lint_preview(scripts, down)
     return up.steps[0], down.steps[0], LintReport(report.findings + down_report.findings)

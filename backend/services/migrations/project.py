@@ -36,9 +36,11 @@ class MigrationProject:
         return config
 
     def scripts(self) -> ScriptDirectory:
-        """The script directory, loaded once (reading 200 revision files takes a while)."""
+        """The script directory with every revision read, once (200 files take a while)."""
         if self._scripts is None:
-            self._scripts = ScriptDirectory.from_config(self.config())
+            scripts = ScriptDirectory.from_config(self.config())
+            scripts.get_heads()  # reads the revision files now, not on first use
+            self._scripts = scripts
         return self._scripts
 
 

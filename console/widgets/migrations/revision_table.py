@@ -17,7 +17,7 @@ GLYPHS = {
     Mark.APPLIED: ("●", "green"),
     Mark.PENDING: ("○", "yellow"),
 }
-MESSAGE_LIMIT = 60
+MESSAGE_LIMIT = 48
 
 
 def node_tags(node: RevisionNode) -> str:
@@ -42,7 +42,6 @@ class RevisionTable(DataTable[Text | str]):
     def on_mount(self) -> None:
         self.add_column("", key="glyph", width=1)
         self.add_column("Revision", key="revision")
-        self.add_column("Down", key="down")
         self.add_column("Marks", key="marks")
         self.add_column("Message", key="message")
 
@@ -53,7 +52,6 @@ class RevisionTable(DataTable[Text | str]):
             self.add_row(
                 Text("?", style="bold red"),
                 Text(unknown, style="red"),
-                "",
                 Text("unknown: not in these migrations", style="red"),
                 "",
                 key=unknown,
@@ -63,7 +61,6 @@ class RevisionTable(DataTable[Text | str]):
             self.add_row(
                 Text(glyph, style=style),
                 node.revision,
-                ",".join(node.down_revisions) or "base",
                 node_tags(node),
                 _shorten(node.message),
                 key=node.revision,

@@ -17,7 +17,7 @@ from backend.services.migrations import (
 
 
 class RunLog(Vertical):
-    """Hidden until a run starts; keeps the last run's lines afterwards."""
+    """Mounted by the first run; keeps the last run's lines afterwards."""
 
     def compose(self) -> ComposeResult:
         yield Static("Run log", classes="pane-title")
@@ -25,7 +25,6 @@ class RunLog(Vertical):
         yield RichLog(id="run-lines", wrap=True, markup=False, auto_scroll=True)
 
     def begin(self, description: str, total: int) -> None:
-        self.display = True
         self.query_one(RichLog).clear()
         bar = self.query_one(ProgressBar)
         bar.update(total=max(total, 1), progress=0)
