@@ -6,10 +6,16 @@ import shutil
 import textwrap
 from pathlib import Path
 
+from backend.services import migrations
 from backend.services.migrations import MigrationProject
 from backend.services.migrations.project import PROJECT_ROOT
 
-HEAD = "0002"
+# Our own history, oldest first; tests count on its shape, not on its length.
+OURS = [
+    script.revision for script in reversed(list(migrations.script_directory().walk_revisions()))
+]
+HEAD = OURS[-1]
+BELOW_HEAD = OURS[-2]
 
 
 def revision_source(

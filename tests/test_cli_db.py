@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from migration_kit import OURS
 from sqlalchemy.engine import make_url
 from test_cli import (
     UNREACHABLE_POSTGRES,
@@ -114,14 +115,14 @@ async def test_postgres_upgrade_check_and_downgrade(tmp_path: Path, postgresql_u
 def test_plan_shows_steps_sql_and_findings_as_json(tmp_path: Path) -> None:
     cli = fresh_cli(tmp_path)
     planned = cli("db", "plan", "head", "--json").assert_ok().json()
-    assert [step["revision"] for step in planned["steps"]] == ["0001", HEAD]
+    assert [step["revision"] for step in planned["steps"]] == OURS
     assert planned["direction"] == "upgrade"
     assert planned["from"] == []
     assert "CREATE TABLE users" in planned["steps"][0]["sql"]
     assert planned["destructive"] is False
     cli("db", "upgrade").assert_ok()
     down = cli("db", "plan", "base", "--json").assert_ok().json()
-    assert [step["revision"] for step in down["steps"]] == [HEAD, "0001"]
+    assert [step["revision"] for step in down["steps"]] == OURS[::-1]
     drops = [f for f in down["findings"] if f["rule"] == "drop-table"]
     assert {f["statement"] for f in drops} >= {"DROP TABLE users"}
     assert all(f["severity"] == "destructive" and f["revision"] == "0001" for f in drops)
@@ -144,13 +145,14 @@ def test_a_destructive_downgrade_needs_yes_without_a_terminal(tmp_path: Path) ->
     cli("db", "upgrade").assert_ok()
     refused = cli("db", "downgrade", "base")
     assert refused.code == 1
-    assert_one_sentence(refused.stderr.splitlines()[-1], "loses data (0001)", "--yes")
+    assert_one_sentence(refused.stderr.splitlines()[-1], "loses data (0001", "--yes")
     assert cli("db", "current").assert_ok().stdout.strip() == f"{HEAD} (head)"
-    # One step down loses no data: it runs without asking, step by step on stderr.
+    cli("db", "downgrade", "0002", "--yes").assert_ok()
+    # 0002 -> 0001 loses no data (indexes only): it runs without asking, step by step on stderr.
     one_down = cli("db", "downgrade", "--", "-1").assert_ok()
-    assert f"[1/1] downgrade {HEAD} -> 0001 …" in one_down.stderr
-    assert f"[1/1] {HEAD} done in " in one_down.stderr
-    assert one_down.stdout.strip().endswith(f"from {HEAD} to 0001.")
+    assert "[1/1] downgrade 0002 -> 0001 …" in one_down.stderr
+    assert "[1/1] 0002 done in " in one_down.stderr
+    assert one_down.stdout.strip().endswith("from 0002 to 0001.")
     gone = cli("db", "downgrade", "base", "--yes").assert_ok()
     assert gone.stdout.strip().endswith("from 0001 to base.")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from conftest import make_settings
 from console_users_kit import console_context, notices, running_console, settle, text_of
-from migration_kit import HEAD, project_with, revision_source
+from migration_kit import BELOW_HEAD, HEAD, project_with, revision_source
 from sqlalchemy import select, text
 from textual.pilot import Pilot
 from textual.widgets import Button, Input
@@ -78,20 +78,23 @@ def context_on(database: Database, tmp_path: Path, **changes: Any) -> ConsoleCon
 async def test_a_pending_revision_shows_and_upgrading_to_head_runs_the_plan(
     fresh: Database, tmp_path: Path
 ) -> None:
-    await migrations.upgrade(fresh.engine, "0001")
+    await migrations.upgrade(fresh.engine, BELOW_HEAD)
     async with running_console(context_on(fresh, tmp_path), size=SIZE) as (pilot, app):
         screen = await open_migrations(pilot)
-        assert text_of(app, "#migrations-summary") == f"Database at 0001 · head {HEAD} · 1 pending"
-        assert text_of(app, "#status-schema") == f"schema 0001 (head {HEAD})"
+        assert (
+            text_of(app, "#migrations-summary")
+            == f"Database at {BELOW_HEAD} · head {HEAD} · 1 pending"
+        )
+        assert text_of(app, "#status-schema") == f"schema {BELOW_HEAD} (head {HEAD})"
         table = screen.query_one(RevisionTable)
-        assert table.selected_revision == "0001"  # the current revision, to start with
+        assert table.selected_revision == BELOW_HEAD  # the current revision, to start with
         assert [str(table.get_row_at(i)[2]) for i in range(2)] == ["pending · head", "current"]
         dialog = await plan_dialog(pilot, "g")
-        assert text_of(app, ".dialog-title") == f"Plan: upgrade 0001 -> {HEAD} (1 step)"
+        assert text_of(app, ".dialog-title") == f"Plan: upgrade {BELOW_HEAD} -> {HEAD} (1 step)"
         assert not dialog.query_one("#plan-run", Button).disabled  # nothing destructive
         await pilot.click("#plan-run")
         await run_ends(pilot, screen)
-        assert f"Migrated from 0001 to {HEAD}." in notices(app)
+        assert f"Migrated from {BELOW_HEAD} to {HEAD}." in notices(app)
         assert text_of(app, "#status-schema") == "schema at head"
         assert text_of(app, "#migrations-summary").endswith("up to date")
         async with fresh.session() as session:
@@ -157,15 +160,15 @@ async def test_stamp_needs_the_id_typed(tmp_path: Path) -> None:
     await migrations.upgrade(database.engine)
     async with running_console(context_on(database, tmp_path), size=SIZE) as (pilot, app):
         screen = await open_migrations(pilot)
-        screen.query_one(RevisionTable).move_cursor(row=1)  # 0001
+        screen.query_one(RevisionTable).move_cursor(row=1)  # the one below the head
         await pilot.press("x")
         await until(pilot, lambda: isinstance(app.screen, TypedConfirmDialog))
-        app.screen.query_one("#typed", Input).value = "0001"
+        app.screen.query_one("#typed", Input).value = BELOW_HEAD
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is screen)
         await settle(pilot)
-        assert await current_revision(database.engine) == "0001"
-        assert f"Stamped the database from {HEAD} to 0001." in notices(app)
+        assert await current_revision(database.engine) == BELOW_HEAD
+        assert f"Stamped the database from {HEAD} to {BELOW_HEAD}." in notices(app)
     await database.dispose()
 
 

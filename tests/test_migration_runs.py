@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from migration_kit import HEAD, project_with, revision_source
+from migration_kit import HEAD, OURS, project_with, revision_source
 from sqlalchemy import select, text
 from test_migrations import ROOT, schema, table_names
 
@@ -61,12 +61,12 @@ async def test_a_broken_revision_fails_names_itself_and_stays_at_the_last_good_o
     assert caught.value.now_at == (HEAD,)
     assert "half_made" not in await table_names(fresh)
     finished = [event.step.revision for event in events if isinstance(event, StepFinished)]
-    assert finished == ["0001", HEAD]
+    assert finished == OURS
     async with fresh.session() as session:
         failed = (await session.scalars(select(AuditEvent))).one()
     assert failed.action == "migration.failed"
     assert failed.actor == "cli:tester"
-    assert failed.changes["steps"] == ["0001", HEAD]
+    assert failed.changes["steps"] == OURS
     assert failed.changes["failed_revision"] == "0099"
     assert failed.changes["to"] == HEAD
 
@@ -83,13 +83,10 @@ async def test_a_run_reports_each_step_and_is_audited(fresh: Database) -> None:
         if isinstance(event, StepStarted | StepFinished)
     ]
     assert kinds == [
-        ("StepStarted", "0001"),
-        ("StepFinished", "0001"),
-        ("StepStarted", HEAD),
-        ("StepFinished", HEAD),
+        (kind, revision) for revision in OURS for kind in ("StepStarted", "StepFinished")
     ]
     logged = [event.text for event in events if isinstance(event, LogLine)]
-    assert any(line.startswith("Running upgrade 0001 -> 0002") for line in logged)
+    assert any(line.startswith(f"Running upgrade {OURS[0]} -> {OURS[1]}") for line in logged)
     stamped = await migrations.stamp_revision(fresh.engine, "0001", actor=ACTOR)
     assert stamped == ((HEAD,), ("0001",))
     async with fresh.session() as session:
@@ -99,7 +96,7 @@ async def test_a_run_reports_each_step_and_is_audited(fresh: Database) -> None:
     assert (run["from"], run["to"], run["steps"], run["outcome"]) == (
         "base",
         HEAD,
-        ["0001", HEAD],
+        OURS,
         "succeeded",
     )
     assert isinstance(run["duration_ms"], int)

@@ -15,6 +15,7 @@ from backend.services.migrations import Finding, ReviewedPlan, Severity
 from console.screens.base import ConsoleDialog
 from console.screens.dialogs import FIELD_FOCUS_BINDINGS
 
+PLAN_WIDTH = 100
 SEVERITY_STYLES = {
     Severity.DESTRUCTIVE: "bold red",
     Severity.WARNING: "yellow",
@@ -53,10 +54,6 @@ class PlanDialog(ConsoleDialog[bool]):
 
     BINDINGS = FIELD_FOCUS_BINDINGS
     DEFAULT_CSS = """
-    .plan-dialog {
-        width: 100;
-        max-height: 90%;
-    }
     /* The steps, findings and SQL scroll; the title and the buttons stay in view. */
     .plan-dialog #plan-body {
         height: auto;
@@ -115,6 +112,9 @@ class PlanDialog(ConsoleDialog[bool]):
                 yield Button("Cancel", id="plan-cancel", compact=True)
 
     def on_mount(self) -> None:
+        # Wider than the other dialogs, for the SQL: inline, as the app's .dialog rule
+        # outranks a widget's DEFAULT_CSS.
+        self.query_one(".plan-dialog").styles.width = PLAN_WIDTH
         self.query_one("#plan-sql", TextArea).cursor_blink = False
         if self.expected is not None:
             self.query_one("#plan-typed", Input).focus()
