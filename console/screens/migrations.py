@@ -10,14 +10,13 @@ SQL previews already made stay shown, new ones wait until it ends.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
@@ -26,21 +25,19 @@ from backend.services.errors import DomainError
 from backend.services.migrations import (
     Direction,
     DriftReport,
-    LintReport,
     MigrationEvent,
     MigrationProject,
     MigrationState,
-    StepSql,
 )
 from console.notify import describe_error
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import TypedConfirmDialog
-from console.screens.migration_plan_dialog import PlanDialog, findings_text
-from console.widgets.migrations.revision_table import RevisionTable, node_tags
+from console.screens.migration_plan_dialog import PlanDialog
+from console.widgets.migrations.revision_detail import Detail, RevisionDetail
+from console.widgets.migrations.revision_table import RevisionTable
 from console.widgets.migrations.run_log import RunLog
 
 RUN_ACTIONS = frozenset({"upgrade_head", "migrate_selected", "step_down", "stamp"})
-Detail = tuple[StepSql, StepSql, LintReport]
 
 
 class MigrationsScreen(ConsoleScreen):
@@ -158,17 +155,9 @@ class MigrationsScreen(ConsoleScreen):
         with Horizontal(id="migrations-body"):
             with Vertical(id="revisions-pane"):
                 yield RevisionTable(id="revision-table")
-            with VerticalScroll(id="detail-pane"):
-                yield Static(id="revision-detail")
-                yield Static(id="revision-findings")
-                yield Static("Upgrade SQL", classes="pane-title")
-                yield _sql_area("up-sql")
-                yield Static("Downgrade SQL", classes="pane-title")
-                yield _sql_area("down-sql")
-                yield Static(id="drift-panel")
+            yield RevisionDetail(id="detail-pane")
 
     def on_mount(self) -> None:
-        self.query_one("#drift-panel").display = False
         self.load_state()
 
     # --- loading -------------------------------------------------------------------
@@ -202,23 +191,16 @@ class MigrationsScreen(ConsoleScreen):
 
     def show_revision(self, revision: str) -> None:
         """The revision's details now, its SQL and lint as soon as they are rendered."""
+        pane = self.query_one(RevisionDetail)
         node = self.state.node(revision) if self.state else None
-        detail = self.query_one("#revision-detail", Static)
         if node is None:
-            detail.update(
-                Text(
-                    f"{revision}: the database records it, these migrations do not "
-                    "know it (a newer release?).",
-                    style="red",
-                )
-            )
-            self._show_sql(None)
+            pane.show_unknown(revision)
             return
-        detail.update(_detail_text(node))
+        pane.show_node(node)
         if revision in self._details:
-            self._show_sql(self._details[revision])
+            pane.show_sql(self._details[revision])
         elif self.running:
-            self._show_sql(None, "The SQL preview waits until the run ends.")
+            pane.show_sql(None, "The SQL preview waits until the run ends.")
         else:
             self.render_detail(revision)
 
@@ -231,21 +213,7 @@ class MigrationsScreen(ConsoleScreen):
     def on_migrations_screen_detail_loaded(self, event: DetailLoaded) -> None:
         self._details[event.revision] = event.detail
         if self.query_one(RevisionTable).selected_revision == event.revision:
-            self._show_sql(event.detail)
-
-    def _show_sql(self, detail: Detail | None, note: str = "") -> None:
-        findings = self.query_one("#revision-findings", Static)
-        up_pane = self.query_one("#up-sql", Static)
-        down_pane = self.query_one("#down-sql", Static)
-        if detail is None:
-            findings.update(note)
-            up_pane.update("")
-            down_pane.update("")
-            return
-        up, down, report = detail
-        findings.update(findings_text(report.findings))
-        up_pane.update(highlighted_sql(_sql_of(up)))
-        down_pane.update(highlighted_sql(_sql_of(down)))
+            self.query_one(RevisionDetail).show_sql(event.detail)
 
     # --- actions -------------------------------------------------------------------
 
@@ -349,11 +317,11 @@ class MigrationsScreen(ConsoleScreen):
     async def update_status_bar(self) -> None:
         """The status bar's "schema at head" follows the database after a change."""
         from backend.services import schema
+        from console.app import BackendConsoleApp  # the app imports the screens' registry
 
         revision = await schema.current_revision(self.context.database.engine)
-        show = getattr(self.app, "show_schema", None)
-        if show is not None:
-            show(revision, schema.REQUIRED_REVISION)
+        if isinstance(self.app, BackendConsoleApp):
+            self.app.show_schema(revision, schema.REQUIRED_REVISION)
 
     def action_stamp(self) -> None:
         """Record the selected revision without running anything (the id typed to confirm)."""
@@ -391,26 +359,7 @@ class MigrationsScreen(ConsoleScreen):
         self.post_message(self.DriftChecked(report))
 
     def on_migrations_screen_drift_checked(self, event: DriftChecked) -> None:
-        panel = self.query_one("#drift-panel", Static)
-        panel.display = True
-        panel.update(_drift_text(event.report))
-        self.query_one("#detail-pane", VerticalScroll).scroll_end(animate=False)
-
-
-def _sql_area(widget_id: str) -> Static:
-    return Static(id=widget_id, classes="sql")
-
-
-def highlighted_sql(sql: str) -> Syntax:
-    """SQL highlighted by Pygments (already loaded with Alembic): cheaper to draw than a
-    TextArea, which the screen would build twice per revision."""
-    return Syntax(sql, "sql", theme="ansi_dark", word_wrap=True, background_color="default")
-
-
-def _sql_of(step: StepSql) -> str:
-    if step.error is not None:
-        return f"-- No offline SQL: {step.error}"
-    return step.sql.strip() or "-- Nothing to run."
+        self.query_one(RevisionDetail).show_drift(event.report)
 
 
 def _join(revisions: tuple[str, ...]) -> str:
@@ -431,25 +380,4 @@ def _summary(state: MigrationState) -> Text:
         text.append(f" · {pending} pending", style="bold yellow")
     else:
         text.append(" · up to date", style="green")
-    return text
-
-
-def _detail_text(node: Any) -> Text:
-    text = Text.assemble((node.revision, "bold"), f"  {node_tags(node)}\n", node.message)
-    text.append(f"\nDown: {', '.join(node.down_revisions) or 'base'}", style="dim")
-    if node.create_date:
-        text.append(f" · created {node.create_date}", style="dim")
-    return text
-
-
-def _drift_text(report: DriftReport) -> Text:
-    lines = report.lines()
-    if not lines:
-        heads = ",".join(report.heads)
-        return Text(
-            f"Drift: none. The schema matches the models; one head ({heads}).", style="green"
-        )
-    text = Text("Drift:", style="bold yellow")
-    for line in lines:
-        text.append(f"\n  {line}")
     return text

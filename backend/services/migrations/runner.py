@@ -41,7 +41,7 @@ from backend.services.migrations.project import DEFAULT_PROJECT, MigrationProjec
 STATEMENT_LIMIT = 160  # characters of the failed statement a message quotes
 # Alembic keeps its context in module globals: two runs in one process would tread on
 # each other's. Runs in other processes wait on the database's advisory lock instead.
-_under_way: set[int] = set()
+_process = {"running": False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,13 +204,13 @@ class MigrationBusy(Conflict):
 
 @contextmanager
 def _one_at_a_time() -> Iterator[None]:
-    if _under_way:
+    if _process["running"]:
         raise MigrationBusy("Another migration is running in this process; wait for it to end.")
-    _under_way.add(1)
+    _process["running"] = True
     try:
         yield
     finally:
-        _under_way.clear()
+        _process["running"] = False
 
 
 def _run_on(
