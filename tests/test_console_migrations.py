@@ -218,3 +218,22 @@ async def test_help_and_the_palette_list_the_screens_actions(tmp_path: Path) -> 
         assert isinstance(dialog, HelpDialog)
         assert wanted <= {item.description for item in dialog.keys}
     await database.dispose()
+
+
+async def test_an_unknown_revision_in_the_database_is_shown_and_refuses_a_plan(
+    tmp_path: Path,
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'newer.db'}")
+    await migrations.upgrade(database.engine)
+    async with database.engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
+    async with running_console(context_on(database, tmp_path), size=SIZE) as (pilot, app):
+        screen = await open_migrations(pilot)
+        assert text_of(app, "#migrations-summary").endswith("unknown revision f00d")
+        assert str(screen.query_one(RevisionTable).get_row_at(0)[1]) == "f00d"
+        await pilot.press("g")
+        await settle(pilot)
+        assert app.screen is screen  # no plan to show
+        (refusal,) = notices(app, "error")
+        assert "f00d, which these migrations do not know" in refusal
+    await database.dispose()

@@ -269,3 +269,14 @@ async def test_branches_and_a_merge_display_plan_and_run(fresh: Database, tmp_pa
     assert back.end == ("0101", "0102")
     await migrations.run_plan(fresh.engine, back, project=project)
     assert (await migrations.load_state(fresh.engine, project)).current == ("0101", "0102")
+
+
+@pytest.mark.parametrize("fresh", ["sqlite"], indirect=True)
+async def test_the_drift_check_reports_two_heads(fresh: Database, tmp_path: Path) -> None:
+    unmerged = {name: source for name, source in BRANCHES.items() if "merge" not in name}
+    project = project_with(tmp_path, unmerged)
+    await migrations.upgrade(fresh.engine, HEAD, project=project)
+    report = await migrations.check_drift(fresh.engine, project)
+    assert not report.single_head
+    assert report.lines() == ["The migrations have 2 heads (0101, 0102); merge them."]
+    assert (await migrations.check_drift(fresh.engine)).lines() == []
