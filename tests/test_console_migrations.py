@@ -88,7 +88,7 @@ async def test_a_pending_revision_shows_and_upgrading_to_head_runs_the_plan(
         assert text_of(app, "#status-schema") == f"schema {BELOW_HEAD} (head {HEAD})"
         table = screen.query_one(RevisionTable)
         assert table.selected_revision == BELOW_HEAD  # the current revision, to start with
-        assert [str(table.get_row_at(i)[2]) for i in range(2)] == ["pending · head", "current"]
+        assert [table.row_cells(i)[2] for i in range(2)] == ["pending · head", "current"]
         dialog = await plan_dialog(pilot, "g")
         assert text_of(app, ".dialog-title") == f"Plan: upgrade {BELOW_HEAD} -> {HEAD} (1 step)"
         assert not dialog.query_one("#plan-run", Button).disabled  # nothing destructive
@@ -230,7 +230,7 @@ async def test_an_unknown_revision_in_the_database_is_shown_and_refuses_a_plan(
     async with running_console(context_on(database, tmp_path), size=SIZE) as (pilot, app):
         screen = await open_migrations(pilot)
         assert text_of(app, "#migrations-summary").endswith("unknown revision f00d")
-        assert str(screen.query_one(RevisionTable).get_row_at(0)[1]) == "f00d"
+        assert screen.query_one(RevisionTable).row_cells(0)[1] == "f00d"
         await pilot.press("g")
         await settle(pilot)
         assert app.screen is screen  # no plan to show

@@ -13,12 +13,12 @@ import asyncio
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from backend.services import migrations
 from backend.services.errors import DomainError
@@ -177,16 +177,12 @@ class MigrationsScreen(ConsoleScreen):
         if selected is None:
             current = event.state.known_current
             selected = current[0] if current else None
-        table.show(event.state, selected)
         self.query_one("#migrations-summary", Static).update(_summary(event.state))
+        table.show(event.state, selected)  # its Highlighted shows the revision's detail
         self.refresh_bindings()
-        if (revision := table.selected_revision) is not None:
-            self.show_revision(revision)
 
-    @on(DataTable.RowHighlighted, "#revision-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self.show_revision(str(event.row_key.value))
+    def on_revision_table_highlighted(self, event: RevisionTable.Highlighted) -> None:
+        self.show_revision(event.revision)
         self.refresh_bindings()
 
     def show_revision(self, revision: str) -> None:
