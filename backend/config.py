@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path(user_data_dir(APP_NAME)))
     bcrypt_rounds: Annotated[int, Field(ge=4, le=16)] = 12
     jwt_leeway_seconds: Annotated[int, Field(ge=0, le=300)] = 10
+    # Migrations (PostgreSQL): how long a run waits for another run's lock, and the
+    # lock_timeout / statement_timeout its statements get (0: no statement limit).
+    migration_lock_wait_seconds: Annotated[float, Field(gt=0, le=3600)] = 60
+    migration_lock_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 10
+    migration_statement_timeout_seconds: Annotated[float, Field(ge=0, le=86400)] = 900
 
     @field_validator("jwt_algorithm")
     @classmethod

@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from backend.config import Settings
 from backend.database import Database, utcnow
@@ -34,6 +35,8 @@ class ConsoleContext:
     schema_checked: asyncio.Event = field(default_factory=asyncio.Event)
     # A token the Tokens screen handed to the route probe ("use in route probe").
     probe_token: str | None = None
+    # The Migrations screen's script directory; None: the project's own alembic/.
+    migration_scripts: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, read_only: bool = False) -> ConsoleContext:

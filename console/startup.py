@@ -80,11 +80,12 @@ async def prepare_schema(context: ConsoleContext) -> SchemaState:
     Only the embedded default is migrated automatically (DESIGN.md): a shared or
     production database changes only by an explicit `db upgrade`. Alembic is loaded
     only then: reading the revision needs none of it.
-    Raises StartupError when the database does not answer.
+    Raises StartupError when the database does not answer or a revision fails.
     """
     from sqlalchemy.exc import DBAPIError  # loaded with the database, before this runs
 
     from backend.services import schema
+    from backend.services.errors import DomainError
 
     engine = context.database.engine
     head = schema.REQUIRED_REVISION
@@ -96,6 +97,8 @@ async def prepare_schema(context: ConsoleContext) -> SchemaState:
             return SchemaState(revision=head, head=head, migrated_now=True)
     except (OSError, DBAPIError) as error:
         raise StartupError(_unreachable(context, error)) from None
+    except DomainError as error:  # a revision failed: its sentence says which, and where
+        raise StartupError(error.message) from None
     return SchemaState(revision=revision, head=head)
 
 

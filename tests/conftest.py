@@ -232,3 +232,25 @@ def login_as(client: httpx.AsyncClient) -> LoginAs:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     return login
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty database of its own (a new SQLite file, a new PostgreSQL database)."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+        yield database
+        await database.dispose()
+        return
+    server_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+    url = await _create_postgres_database(server_url)
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail("no PostgreSQL server answers; CI must run the PostgreSQL tests")
+        pytest.skip("no PostgreSQL server answers")
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await _drop_postgres_database(server_url, url)

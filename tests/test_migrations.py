@@ -8,15 +8,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from alembic import command
-from conftest import DEFAULT_TEST_POSTGRES_URL, _create_postgres_database, _drop_postgres_database
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from backend.database import Base, Database
 from backend.services import migrations
@@ -27,28 +24,6 @@ ROOT = Path(__file__).resolve().parents[1]
 Schema = dict[str, dict[str, list[str]]]
 # Revisions that change nothing on a dialect, by design.
 NO_OP_ON = {"0003": "postgresql"}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """An empty database of its own (a new SQLite file, a new PostgreSQL database)."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
-        yield database
-        await database.dispose()
-        return
-    server_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
-    url = await _create_postgres_database(server_url)
-    if url is None:
-        if os.environ.get("CI"):
-            pytest.fail("no PostgreSQL server answers; CI must run the PostgreSQL tests")
-        pytest.skip("no PostgreSQL server answers")
-    database = Database(url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-        await _drop_postgres_database(server_url, url)
 
 
 def _read_schema(connection: Connection) -> Schema:
@@ -173,8 +148,10 @@ async def test_a_migration_failing_half_way_leaves_the_database_as_it_was(
     # others (as a first start interrupted half-way would stop): nothing may remain.
     async with fresh.engine.begin() as connection:
         await connection.execute(text("CREATE TABLE audit_events (id INTEGER)"))
-    with pytest.raises(DBAPIError):
+    with pytest.raises(migrations.MigrationFailed) as caught:
         await migrations.upgrade(fresh.engine)
+    assert caught.value.message.startswith("Revision 0001 (upgrade) failed at `CREATE TABLE")
+    assert caught.value.message.endswith("; the database is at base.")
     assert await table_names(fresh) == ["audit_events"]
     assert await current_revision(fresh.engine) is None
 
@@ -211,10 +188,12 @@ async def test_unknown_revision_is_invalid_input_and_changes_nothing(fresh: Data
     assert await current_revision(fresh.engine) is None
 
 
-async def test_history_marks_applied_revisions_newest_first(fresh: Database) -> None:
+async def test_state_marks_applied_revisions_newest_first(fresh: Database) -> None:
     (first, _base), *_newer = revisions_oldest_first()
     await migrations.upgrade(fresh.engine, first)
-    listed = await migrations.history(fresh.engine)
+    state = await migrations.load_state(fresh.engine)
+    assert state.current == (first,)
+    listed = state.nodes
     assert [r.revision for r in listed] == [r for r, _ in reversed(revisions_oldest_first())]
     applied = {r.revision: r.is_applied for r in listed}
     assert applied == {r: r == first for r, _ in revisions_oldest_first()}
