@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 import backend.models  # noqa: F401  (registers every table on Base.metadata)
 from backend.config import get_settings
 from backend.database import Base, create_engine
-from backend.services.migrations import dialect_filter
+from backend.services.migrations.guard import GuardOptions, guard_options_from, migration_guard
+from backend.services.migrations.project import dialect_filter
 
 config = context.config
 target_metadata = Base.metadata
@@ -27,22 +28,25 @@ def _database_url() -> str:
     return config.get_main_option("sqlalchemy.url") or get_settings().resolved_database_url
 
 
+def _guard_options() -> GuardOptions:
+    handed = config.attributes.get("migration_guard")
+    if isinstance(handed, GuardOptions):
+        return handed
+    return guard_options_from(get_settings())
+
+
 def _configure(connection: Connection) -> None:
-    driver = connection.connection.driver_connection  # sqlite3's or aiosqlite's
-    if connection.dialect.name == "sqlite" and not getattr(driver, "in_transaction", True):
-        # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so each
-        # CREATE TABLE would commit at once and an interrupted upgrade (a first start
-        # stopped half-way) would leave half a schema. One explicit BEGIN makes the
-        # whole upgrade one transaction, committed or rolled back by the caller.
-        connection.exec_driver_sql("BEGIN")
+    # One transaction per revision: a failure leaves the database at the last good one.
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_object=dialect_filter(connection.dialect.name),
+        transaction_per_migration=True,
     )
-    with context.begin_transaction():
+    # After configure, on the migration's own connection: see guard.py.
+    with migration_guard(connection, _guard_options()), context.begin_transaction():
         context.run_migrations()
 
 
@@ -55,6 +59,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
         dialect_opts={"paramstyle": "named"},
+        transaction_per_migration=True,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -14,6 +14,8 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backend.private_files import make_private_dir
+
 logger = logging.getLogger(__name__)
 
 APP_NAME = "backend-console"
@@ -56,6 +58,11 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: Annotated[int, Field(ge=0, le=300)] = 10
     # How long the route probe (console and `call`) waits for an answer.
     probe_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+    # Migrations (PostgreSQL): how long a run waits for another run's lock, and the
+    # lock_timeout / statement_timeout its statements get (0: no statement limit).
+    migration_lock_wait_seconds: Annotated[float, Field(gt=0, le=3600)] = 60
+    migration_lock_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 10
+    migration_statement_timeout_seconds: Annotated[float, Field(ge=0, le=86400)] = 900
 
     @field_validator("jwt_algorithm")
     @classmethod
@@ -103,7 +110,7 @@ class Settings(BaseSettings):
 def _load_or_create_dev_key(path: Path) -> str:
     if path.exists():
         return _read_dev_key(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     key = secrets.token_urlsafe(48)
     # Written in full under a private name, then linked into place: two processes
     # starting at once agree on one key, and neither can read a half-written file.

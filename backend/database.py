@@ -26,6 +26,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util.concurrency import in_greenlet
 
 from backend.config import ConfigError
+from backend.private_files import prepare_sqlite_file
 
 # Stable constraint names, so Alembic can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -170,8 +171,9 @@ def _create_engine(parsed: URL, **kwargs: Any) -> AsyncEngine:
     # SQL echo (INFO) and error messages would otherwise show parameters such as hashes.
     kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+            # Hashes, emails and the audit trail: 0600 in a 0700 folder, never 0644.
+            prepare_sqlite_file(Path(parsed.database).expanduser())
         engine = create_async_engine(parsed, **kwargs)
         _configure_sqlite(engine)
         return engine

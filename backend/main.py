@@ -12,7 +12,11 @@ from backend.api.errors import install_error_handlers
 from backend.api.roles import install_role_docs
 from backend.config import Settings, get_settings
 from backend.database import Database
-from backend.middleware import RequestIdMiddleware, RequestLoggingMiddleware
+from backend.middleware import (
+    RequestIdMiddleware,
+    RequestLoggingMiddleware,
+    SecurityHeadersMiddleware,
+)
 from backend.services.policy import AuthPolicy
 
 API_TITLE = "backend-console API"
@@ -48,7 +52,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(users.router)
-    # Added last, so they run first: every response, errors included, gets an id and a log line.
+    # Added last, so they run first: every response, errors included, gets an id, a log
+    # line and the security headers.
+    app.add_middleware(SecurityHeadersMiddleware, token_paths={app.url_path_for("login")})
     app.add_middleware(RequestLoggingMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

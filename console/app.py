@@ -151,14 +151,11 @@ class BackendConsoleApp(App[None]):
         if self.server_address is None:
             self._freeze_startup_objects()
         state = event.state
+        self.show_schema(state.revision, state.head)
         if state.at_head:
-            self._update_status(schema="schema at head", schema_ok=True)
             if state.migrated_now:
                 self.notify("Migrated the embedded database to the latest schema.")
             return
-        self._update_status(
-            schema=f"schema {state.revision or 'empty'} (head {state.head})", schema_ok=False
-        )
         self.notify(
             "The database schema is not at head; run `backend-console db upgrade`.",
             severity="warning",
@@ -175,6 +172,15 @@ class BackendConsoleApp(App[None]):
         # frozen, the collector never rescans them (that took 100-200 ms pauses). It was
         # paused for the start-up (run_console) and runs again from here on.
         resume_collector()
+
+    def show_schema(self, revision: str | None, head: str | None) -> None:
+        """The status bar's schema part: at start-up, and after a migration run."""
+        if revision == head:
+            self._update_status(schema="schema at head", schema_ok=True)
+        else:
+            self._update_status(
+                schema=f"schema {revision or 'empty'} (head {head})", schema_ok=False
+            )
 
     def _update_status(self, **changes: object) -> None:
         current = self.backend_status

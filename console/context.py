@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from backend.config import Settings
 from backend.database import Database, utcnow
@@ -39,6 +40,8 @@ class ConsoleContext:
     # --api-url: the route probe talks to this server rather than the embedded API.
     # Its database and key may be another's, so it cannot sign "as user" for it.
     probe_api_url: str | None = None
+    # The Migrations screen's script directory; None: the project's own alembic/.
+    migration_scripts: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, read_only: bool = False) -> ConsoleContext:

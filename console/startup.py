@@ -18,6 +18,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from backend.private_files import make_private_file
+
 if TYPE_CHECKING:
     from backend.server import EmbeddedServer
     from console.context import ConsoleContext
@@ -78,11 +80,12 @@ async def prepare_schema(context: ConsoleContext) -> SchemaState:
     Only the embedded default is migrated automatically (DESIGN.md): a shared or
     production database changes only by an explicit `db upgrade`. Alembic is loaded
     only then: reading the revision needs none of it.
-    Raises StartupError when the database does not answer.
+    Raises StartupError when the database does not answer or a revision fails.
     """
     from sqlalchemy.exc import DBAPIError  # loaded with the database, before this runs
 
     from backend.services import schema
+    from backend.services.errors import DomainError
 
     engine = context.database.engine
     head = schema.REQUIRED_REVISION
@@ -94,6 +97,8 @@ async def prepare_schema(context: ConsoleContext) -> SchemaState:
             return SchemaState(revision=head, head=head, migrated_now=True)
     except (OSError, DBAPIError) as error:
         raise StartupError(_unreachable(context, error)) from None
+    except DomainError as error:  # a revision failed: its sentence says which, and where
+        raise StartupError(error.message) from None
     return SchemaState(revision=revision, head=head)
 
 
@@ -124,7 +129,7 @@ async def start_server(context: ConsoleContext, address: ServerAddress) -> Embed
 def _server_log_handler(context: ConsoleContext) -> logging.Handler:
     """uvicorn's and the access log's lines go to a file: the terminal is the console's."""
     path = Path(context.settings.data_dir) / SERVER_LOG_FILENAME
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_file(path)  # request lines and client addresses: the owner's only
     handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     access = logging.getLogger("backend.access")

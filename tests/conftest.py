@@ -12,7 +12,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import httpx
@@ -131,6 +131,8 @@ async def _empty_tables(database: Database) -> None:
         else:
             for table in TABLES:
                 await connection.execute(text(f"DELETE FROM {table}"))
+            # Like RESTART IDENTITY: AUTOINCREMENT's counters start again (migration 0003).
+            await connection.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture
@@ -214,7 +216,8 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-LoginAs = Callable[[User], Awaitable[dict[str, str]]]
+class LoginAs(Protocol):
+    def __call__(self, user: User, password: str = TEST_PASSWORD) -> Awaitable[dict[str, str]]: ...
 
 
 @pytest.fixture
@@ -229,3 +232,25 @@ def login_as(client: httpx.AsyncClient) -> LoginAs:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     return login
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty database of its own (a new SQLite file, a new PostgreSQL database)."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+        yield database
+        await database.dispose()
+        return
+    server_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+    url = await _create_postgres_database(server_url)
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail("no PostgreSQL server answers; CI must run the PostgreSQL tests")
+        pytest.skip("no PostgreSQL server answers")
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await _drop_postgres_database(server_url, url)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from migration_kit import OURS
 from sqlalchemy.engine import make_url
 from test_cli import (
     UNREACHABLE_POSTGRES,
+    Cli,
+    assert_one_sentence,
     default_cli,
     fresh_cli,
+    migrate,
     migrated_cli,
     postgresql_cli,
 )
@@ -36,7 +40,7 @@ def test_upgrade_history_stamp_and_current(tmp_path: Path) -> None:
     assert history[-1]["down_revision"] is None
 
     oldest = history[-1]["revision"]
-    stamped = cli("db", "stamp", oldest).assert_ok()
+    stamped = cli("db", "stamp", oldest, "--yes").assert_ok()
     assert stamped.stdout.strip().endswith(f"from {HEAD} to {oldest}.")
     current = cli("db", "current").assert_ok().stdout
     assert current.strip() == f"{oldest} (head is {HEAD}; run `backend-console db upgrade`)"
@@ -85,7 +89,13 @@ async def test_failed_migration_is_one_sentence_and_changes_nothing(tmp_path: Pa
     try:
         # Claim an empty schema over real tables: upgrading then collides with them.
         await migrations.stamp(database.engine, "base")
-        cli("db", "upgrade").assert_error("refused", "already exists")
+        failed = cli("db", "upgrade")
+        assert failed.code == 1
+        assert failed.stdout == ""
+        # The plan and the progress come first; the failure is the last line, one sentence.
+        assert_one_sentence(failed.stderr.splitlines()[-1], "Revision 0001", "refused")
+        assert "already exists" in failed.stderr
+        assert failed.stderr.strip().endswith("the database is at base.")
         assert await current_revision(database.engine) is None
     finally:
         await database.dispose()
@@ -96,9 +106,72 @@ async def test_postgres_upgrade_check_and_downgrade(tmp_path: Path, postgresql_u
         cli("db", "upgrade").assert_ok()
         check = cli("db", "check").assert_ok().stdout
         assert check.strip() == f"The database is at head {HEAD} and matches the models."
-        cli("db", "downgrade", "base").assert_ok()
+        cli("db", "downgrade", "base", "--yes").assert_ok()
         database = Database(cli.database_url)
         try:
             assert await current_revision(database.engine) is None
         finally:
             await database.dispose()
+
+
+async def test_plan_shows_steps_sql_and_findings_as_json(tmp_path: Path) -> None:
+    cli = fresh_cli(tmp_path)
+    planned = cli("db", "plan", "head", "--json").assert_ok().json()
+    assert [step["revision"] for step in planned["steps"]] == OURS
+    assert planned["direction"] == "upgrade"
+    assert planned["from"] == []
+    assert "CREATE TABLE users" in planned["steps"][0]["sql"]
+    assert planned["destructive"] is False
+    await migrate(cli.database_url)
+    down = cli("db", "plan", "base", "--json").assert_ok().json()
+    assert [step["revision"] for step in down["steps"]] == OURS[::-1]
+    drops = [f for f in down["findings"] if f["rule"] == "drop-table"]
+    assert {f["statement"] for f in drops} >= {"DROP TABLE users"}
+    assert all(f["severity"] == "destructive" and f["revision"] == "0001" for f in drops)
+
+
+async def test_lint_passes_our_history_and_fails_a_destructive_plan(tmp_path: Path) -> None:
+    cli = await migrated_cli(tmp_path)
+    # Every revision from base up, offline: ours have no open finding.
+    clean = cli("db", "lint", "--json").assert_ok().json()
+    assert [f for f in clean if f["acknowledged"] is None] == []
+    destructive = cli("db", "lint", "base")
+    assert destructive.code == 1
+    assert "drop-table in 0001 (downgrade): DROP TABLE users" in destructive.stdout
+    assert_one_sentence(destructive.stderr, "destructive finding(s)")
+
+
+async def test_a_destructive_downgrade_needs_yes_without_a_terminal(tmp_path: Path) -> None:
+    cli = fresh_cli(tmp_path)
+    cli("db", "upgrade", "0002").assert_ok()
+    refused = cli("db", "downgrade", "base")
+    assert refused.code == 1
+    assert_one_sentence(refused.stderr.splitlines()[-1], "loses data (0001", "--yes")
+    # 0002 -> 0001 loses no data (indexes only): it runs without asking, step by step on stderr.
+    one_down = cli("db", "downgrade", "--", "-1").assert_ok()
+    assert "[1/1] downgrade 0002 -> 0001 …" in one_down.stderr
+    assert "[1/1] 0002 done in " in one_down.stderr
+    assert one_down.stdout.strip().endswith("from 0002 to 0001.")
+    gone = cli("db", "downgrade", "base", "--yes").assert_ok()
+    assert gone.stdout.strip().endswith("from 0001 to base.")
+
+
+async def test_stamp_asks_and_refuses_without_a_terminal(tmp_path: Path) -> None:
+    cli = fresh_cli(tmp_path)
+    cli("db", "stamp", "head").assert_error("--yes")
+    assert await _revision_of(cli) is None
+
+
+def test_bad_targets_are_one_sentence(tmp_path: Path) -> None:
+    cli = fresh_cli(tmp_path)
+    cli("db", "plan", "nope").assert_error("'nope'")
+    cli("db", "plan", " ").assert_error("Give a target")
+    cli("db", "downgrade", "+1").assert_error("+1 is upgrade, not downgrade")
+
+
+async def _revision_of(cli: Cli) -> str | None:
+    database = Database(cli.database_url)
+    try:
+        return await current_revision(database.engine)
+    finally:
+        await database.dispose()

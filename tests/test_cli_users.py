@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
+from conftest import make_settings
 from sqlalchemy import func
 from sqlalchemy import select as sql_select
 from test_cli import Cli, Terminal, default_cli, migrate, migrated_cli, postgresql_cli
@@ -14,9 +15,12 @@ from backend.database import Database
 from backend.models import AuditEvent, Role, User
 from backend.schemas.user import UserCreate
 from backend.services.actor import Actor
+from backend.services.errors import NotAuthenticated
 from backend.services.passwords import PasswordHasher
+from backend.services.policy import AuthPolicy
 from backend.services.seeding import seed_users
-from backend.services.users import create_user
+from backend.services.tokens import authenticate_token, issue_token
+from backend.services.users import create_user, find_user_by_email
 from console.cli.users import RoleName
 
 PASSWORD = "correct horse battery"
@@ -167,3 +171,37 @@ async def test_postgres_create_seed_and_list(tmp_path: Path, postgresql_url: str
         page = cli("users", "list", "--limit", "300", "--json").assert_ok().json()
         assert len(page["items"]) == page["total"] == 251
         assert page["items"][0]["created_at"].endswith("Z")
+
+
+async def test_set_password_ends_every_session_and_refuses_bad_input(tmp_path: Path) -> None:
+    cli = await migrated_cli(tmp_path)
+    await add_user(cli.database_url, "ann@example.com")
+    policy = AuthPolicy.from_settings(make_settings(cli.database_url, tmp_path))
+    database = Database(cli.database_url)
+    async with database.session() as session:
+        ann = await find_user_by_email(session, "ann@example.com")
+        assert ann is not None
+        stolen = issue_token(ann, policy).token
+    new = "a brand new passphrase"
+    result = cli("users", "set-password", "Ann@Example.com", "--password-stdin", stdin=new + "\n")
+    assert "Changed the password of ann@example.com" in result.assert_ok().stdout
+    assert new not in result.stdout + result.stderr
+    try:
+        async with database.session() as session:
+            with pytest.raises(NotAuthenticated):
+                await authenticate_token(session, policy, stolen)
+            events = await session.scalars(
+                sql_select(AuditEvent).where(AuditEvent.action == "user.reset_password")
+            )
+            [event] = events.all()
+            assert event.actor.startswith("cli:")
+            assert event.changes["password"] == "changed"
+            assert event.changes["sessions_ended"] == "password reset"
+    finally:
+        await database.dispose()
+    cli("users", "set-password", "bob@example.com", "--password-stdin", stdin=new).assert_error(
+        "No user has the email bob@example.com."
+    )
+    cli("users", "set-password", "ann@example.com", "--password-stdin", stdin="short").assert_error(
+        "Password must be at least"
+    )

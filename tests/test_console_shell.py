@@ -64,7 +64,6 @@ async def test_area_keys_switch_screens_and_placeholders_say_so(
     async with running_console(console_context(settings, db)) as (pilot, app):
         for key, title in (
             ("d", "Dashboard"),
-            ("m", "Migrations"),
             ("a", "Audit"),
         ):
             screen = await press_for(pilot, PlaceholderScreen, key)
@@ -236,6 +235,22 @@ async def test_the_embedded_default_database_is_migrated_on_first_start(data_dir
     assert (data_dir / "backend-console.db").exists()
 
 
+async def test_a_failing_first_migration_ends_the_console_with_its_sentence(
+    data_dir: Path,
+) -> None:
+    settings = load_settings(secret_key=TEST_SECRET_KEY, data_dir=data_dir, bcrypt_rounds=4)
+    database = Database(settings.resolved_database_url)
+    async with database.engine.begin() as connection:  # in the way of the first revision
+        await connection.execute(text("CREATE TABLE audit_events (id INTEGER)"))
+    await database.dispose()
+    app = BackendConsoleApp(ConsoleContext.from_settings(settings), server=None)
+    await run_until_it_closes(app)
+    assert app.return_code == 1
+    assert app.fatal_error is not None
+    assert app.fatal_error.startswith("Revision 0001 (upgrade) failed at `CREATE TABLE")
+    assert app.fatal_error.endswith("the database is at base.")
+
+
 async def test_another_database_behind_head_is_reported_not_migrated(data_dir: Path) -> None:
     url = f"sqlite+aiosqlite:///{data_dir / 'shared.db'}"
     settings = make_settings(url, data_dir)
@@ -321,7 +336,7 @@ async def test_a_failing_worker_shows_a_notice_and_the_console_stays_up(
         assert notices(app, "error") == ["RuntimeError: the page query broke"]
         await pilot.press("m")  # still usable
         await pilot.pause()
-        assert isinstance(app.screen, PlaceholderScreen)
+        assert app.current_mode == "migrations"
         await pilot.press("q")
     assert app.return_code == 0
 

@@ -320,7 +320,7 @@ def test_help(snapshot_settings: Settings, snap_compare: SnapCompare) -> None:
 
 
 def test_placeholder_area(snapshot_settings: Settings, snap_compare: SnapCompare) -> None:
-    assert snap_compare(console(snapshot_settings), run_before=after(press("m")))
+    assert snap_compare(console(snapshot_settings), run_before=after(press("a")))
 
 
 def test_command_palette(snapshot_settings: Settings, snap_compare: SnapCompare) -> None:

@@ -14,12 +14,15 @@ from console_tokens_kit import (
     tampered,
     text_of,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, TabbedContent, Tabs
 
 from backend.config import Settings
 from backend.database import Database
 from backend.models import Role
+from backend.services import tokens, users
+from backend.services.actor import Actor
 from backend.services.policy import AuthPolicy
 from console.app import BackendConsoleApp
 from console.widgets.tokens.inspect_pane import InspectPane
@@ -260,3 +263,28 @@ async def test_open_in_users_finds_the_tokens_user_there(
         assert table.row_count == 1
         assert table.selected is not None
         assert table.selected.id == alice.id
+
+
+async def test_coming_back_names_a_password_reset_made_meanwhile(
+    settings: Settings,
+    db: Database,
+    session: AsyncSession,
+    policy: AuthPolicy,
+    make_user: UserFactory,
+) -> None:
+    alice = await make_user(Role.ADMIN, email="alice@example.com")
+    app = console_app(settings, database=db)
+    async with app.run_test(size=SIZE) as pilot:
+        await inspect(app, pilot, tokens.issue_token(alice, policy).token)
+        assert text_of(app, "#inspect-verdict").startswith("✔ VALID")
+        await pilot.press("escape", "u")  # leave the token's field, open Users
+        await settle(pilot)
+        await users.set_password(
+            session, Actor.console("tester"), alice.id, "a brand new passphrase", policy.hasher
+        )
+        await pilot.press("t")
+        await settle(pilot)
+        verdict = text_of(app, "#inspect-verdict")
+        assert verdict.startswith(
+            "✘ SESSIONS ENDED  The token was issued before the password reset at"
+        )

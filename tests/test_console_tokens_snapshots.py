@@ -1,4 +1,5 @@
-"""Snapshots of the Tokens screen: issue, inspect (valid, expired, tampered), revoke.
+"""Snapshots of the Tokens screen: issue, inspect (valid, expired, tampered, issued
+before a password change), revoke.
 
 Synchronous tests (snap_compare runs the app in a loop of its own). The database is
 a SQLite file prepared beforehand; tokens have fixed jti, iat and exp, and the
@@ -33,7 +34,7 @@ from textual.widgets import Input, TextArea
 
 from backend.config import Settings, load_settings
 from backend.database import Database
-from backend.models import RevokedToken, Role
+from backend.models import AuditEvent, RevokedToken, Role, User
 from backend.schemas.user import UserCreate
 from backend.services import migrations, tokens, users
 from backend.services.actor import Actor
@@ -52,13 +53,15 @@ FAR_FUTURE = 4_102_444_800  # 2100-01-01: revocations must outlive the real cloc
 class SnapshotWorld:
     settings: Settings
     alice_id: int
+    bob_id: int
 
     def key(self) -> str:
         return AuthPolicy.from_settings(self.settings).signing_key
 
 
-async def _prepare(settings: Settings) -> int:
-    """Migrate, create alice and bob, and revoke two of bob's tokens at pinned times."""
+async def _prepare(settings: Settings) -> tuple[int, int]:
+    """Migrate, create alice and bob, revoke two of bob's tokens and reset bob's password
+    at pinned times; returns (alice's id, bob's id)."""
     database = Database(settings.resolved_database_url)
     policy = AuthPolicy.from_settings(settings)
     actor = Actor.cli("fixture")
@@ -88,8 +91,19 @@ async def _prepare(settings: Settings) -> int:
                     .where(RevokedToken.jti == f"jti-revoked-{number}")
                     .values(revoked_at=pinned)
                 )
+            await users.set_password(session, actor, bob.id, "a new passphrase", policy.hasher)
+            # Pin when the reset ended bob's sessions: after fixed_claims' iat.
+            ended = dt.datetime.fromtimestamp(FIXED_NOW - 300, dt.UTC)
+            await session.execute(
+                update(User).where(User.id == bob.id).values(tokens_valid_after=ended)
+            )
+            await session.execute(
+                update(AuditEvent)
+                .where(AuditEvent.action == "user.reset_password")
+                .values(at=ended)
+            )
             await session.commit()
-            return alice.id
+            return alice.id, bob.id
     finally:
         await database.dispose()
 
@@ -103,7 +117,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SnapshotWorld:
         bcrypt_rounds=4,
         data_dir=tmp_path / "data",
     )
-    return SnapshotWorld(settings, asyncio.run(_prepare(settings)))
+    return SnapshotWorld(settings, *asyncio.run(_prepare(settings)))
 
 
 Step = Callable[[Pilot[Any]], Any]
@@ -166,6 +180,13 @@ def test_snapshot_inspect_expired(snap_compare: Any, world: SnapshotWorld) -> No
 
 def test_snapshot_inspect_tampered(snap_compare: Any, world: SnapshotWorld) -> None:
     token = tampered(fixed_token(world.key(), world.alice_id, role="user"), role="admin")
+    assert snap_compare(snapshot_app(world), terminal_size=SIZE, run_before=inspecting(token))
+
+
+def test_snapshot_inspect_issued_before_a_password_reset(
+    snap_compare: Any, world: SnapshotWorld
+) -> None:
+    token = fixed_token(world.key(), world.bob_id, role="user")
     assert snap_compare(snapshot_app(world), terminal_size=SIZE, run_before=inspecting(token))
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
+import pytest
 from conftest import TEST_PASSWORD, UserFactory
 from console_users_kit import (
     FIXED_NOW,
@@ -22,6 +24,8 @@ from textual.widgets import Button, Checkbox, Select
 from backend.config import Settings
 from backend.database import Database
 from backend.models import AuditEvent, Role, User
+from backend.services import tokens
+from backend.services.errors import NotAuthenticated
 from backend.services.policy import AuthPolicy
 from console.screens.dialogs import BulkDialog, ConfirmDialog, SecretDialog, TypedConfirmDialog
 from console.screens.export_dialog import ExportDialog
@@ -126,12 +130,16 @@ async def test_reset_password_typed_and_generated(
     policy: AuthPolicy,
 ) -> None:
     user = await make_user(email="pw@example.com")
+    stolen = tokens.issue_token(user, policy)
     async with running_console(console_context(settings, db)) as (pilot, app):
         await press_for(pilot, PasswordDialog, "p")
         await fill(pilot, "#password", "a brand new secret")
         await pilot.press("enter")
         await settle(pilot)
-        assert "Changed the password of pw@example.com." in notices(app)
+        assert (
+            "Changed the password of pw@example.com; every session of the account has ended."
+            in notices(app)
+        )
         fresh = await reload_user(session, "pw@example.com")
         assert fresh is not None
         assert await policy.hasher.verify("a brand new secret", fresh.hashed_password)
@@ -147,6 +155,9 @@ async def test_reset_password_typed_and_generated(
     assert await policy.hasher.verify(shown.secret, fresh.hashed_password)
     actions = await audit_actions(session, user.id)
     assert actions[-2:] == [("console:tester", "user.reset_password")] * 2
+    # A reset ends every session of the account (issue 16).
+    with pytest.raises(NotAuthenticated):
+        await tokens.authenticate_token(session, policy, stolen.token)
 
 
 async def test_unlock_and_force_logout(
@@ -286,6 +297,7 @@ async def test_export_writes_the_current_view(
         await pilot.click("#export")
         await settle(pilot)
         assert isinstance(app.screen, UsersScreen)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # personal data: the owner's only
     lines = target.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("id,email,full_name,role")
     assert [line.split(",")[1] for line in lines[1:]] == ["two@example.com"]

@@ -8,15 +8,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from alembic import command
-from conftest import DEFAULT_TEST_POSTGRES_URL, _create_postgres_database, _drop_postgres_database
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from backend.database import Base, Database
 from backend.services import migrations
@@ -25,35 +22,17 @@ from backend.services.schema import REQUIRED_REVISION, current_revision, is_curr
 
 ROOT = Path(__file__).resolve().parents[1]
 Schema = dict[str, dict[str, list[str]]]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """An empty database of its own (a new SQLite file, a new PostgreSQL database)."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
-        yield database
-        await database.dispose()
-        return
-    server_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
-    url = await _create_postgres_database(server_url)
-    if url is None:
-        if os.environ.get("CI"):
-            pytest.fail("no PostgreSQL server answers; CI must run the PostgreSQL tests")
-        pytest.skip("no PostgreSQL server answers")
-    database = Database(url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-        await _drop_postgres_database(server_url, url)
+# Revisions that change nothing on a dialect, by design.
+NO_OP_ON = {"0003": "postgresql"}
 
 
 def _read_schema(connection: Connection) -> Schema:
-    """Tables, columns, indexes and constraints by name; Alembic's own table aside."""
+    """Tables, columns, indexes and constraints by name (SQLite: and AUTOINCREMENT);
+    Alembic's own table aside."""
     inspector = inspect(connection)
     return {
         table: {
+            "autoincrement": _sqlite_autoincrement(connection, table),
             "columns": sorted(column["name"] for column in inspector.get_columns(table)),
             "indexes": sorted(str(index["name"]) for index in inspector.get_indexes(table)),
             "checks": sorted(str(c["name"]) for c in inspector.get_check_constraints(table)),
@@ -62,6 +41,13 @@ def _read_schema(connection: Connection) -> Schema:
         for table in sorted(inspector.get_table_names())
         if table != "alembic_version"
     }
+
+
+def _sqlite_autoincrement(connection: Connection, table: str) -> list[str]:
+    if connection.dialect.name != "sqlite":
+        return []
+    query = text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name")
+    return ["AUTOINCREMENT"] if "AUTOINCREMENT" in connection.scalar(query, {"name": table}) else []
 
 
 async def schema(database: Database) -> Schema:
@@ -89,7 +75,8 @@ async def test_every_revision_goes_up_and_down_one_step_at_a_time(fresh: Databas
         before = await schema(fresh)
         await migrations.upgrade(engine, revision)
         after = await schema(fresh)
-        assert after != before, f"{revision} changed nothing"
+        no_op = NO_OP_ON.get(revision) == fresh.dialect
+        assert (after == before) is no_op, f"{revision} changed nothing" if not no_op else ""
         await migrations.downgrade(engine, below)
         assert await schema(fresh) == before, f"downgrading {revision} left changes behind"
         await migrations.upgrade(engine, revision)
@@ -161,8 +148,10 @@ async def test_a_migration_failing_half_way_leaves_the_database_as_it_was(
     # others (as a first start interrupted half-way would stop): nothing may remain.
     async with fresh.engine.begin() as connection:
         await connection.execute(text("CREATE TABLE audit_events (id INTEGER)"))
-    with pytest.raises(DBAPIError):
+    with pytest.raises(migrations.MigrationFailed) as caught:
         await migrations.upgrade(fresh.engine)
+    assert caught.value.message.startswith("Revision 0001 (upgrade) failed at `CREATE TABLE")
+    assert caught.value.message.endswith("; the database is at base.")
     assert await table_names(fresh) == ["audit_events"]
     assert await current_revision(fresh.engine) is None
 
@@ -199,10 +188,12 @@ async def test_unknown_revision_is_invalid_input_and_changes_nothing(fresh: Data
     assert await current_revision(fresh.engine) is None
 
 
-async def test_history_marks_applied_revisions_newest_first(fresh: Database) -> None:
+async def test_state_marks_applied_revisions_newest_first(fresh: Database) -> None:
     (first, _base), *_newer = revisions_oldest_first()
     await migrations.upgrade(fresh.engine, first)
-    listed = await migrations.history(fresh.engine)
+    state = await migrations.load_state(fresh.engine)
+    assert state.current == (first,)
+    listed = state.nodes
     assert [r.revision for r in listed] == [r for r, _ in reversed(revisions_oldest_first())]
     applied = {r.revision: r.is_applied for r in listed}
     assert applied == {r: r == first for r, _ in revisions_oldest_first()}
@@ -252,3 +243,55 @@ def test_env_accepts_a_sync_engine_or_connection(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert _tables(url) == ["alembic_version"]
+
+
+async def _users_rows(database: Database) -> list[tuple[object, ...]]:
+    async with database.engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(text("SELECT * FROM users"))]
+
+
+async def _index_sql(database: Database) -> dict[str, str]:
+    query = text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'users'")
+    async with database.engine.connect() as connection:
+        return {name: sql for name, sql in await connection.execute(query)}
+
+
+@pytest.mark.parametrize("fresh", ["sqlite"], indirect=True)
+async def test_0003_keeps_the_users_and_indexes_and_never_reuses_a_deleted_id(
+    fresh: Database,
+) -> None:
+    await migrations.upgrade(fresh.engine, "0002")
+    async with fresh.engine.begin() as connection:
+        for user_id in (1, 2, 3):
+            await connection.execute(
+                text(
+                    "INSERT INTO users (id, email, hashed_password, created_at, updated_at)"
+                    " VALUES (:id, :email, 'h', '2026-12-01 10:00:00', '2026-12-01 10:00:00')"
+                ),
+                {"id": user_id, "email": f"u{user_id}@example.com"},
+            )
+        # User 4 was deleted before the migration: only the audit trail still names them.
+        await connection.execute(
+            text(
+                "INSERT INTO audit_events (at, actor, action, target, changes)"
+                " VALUES ('2026-12-01 10:00:00', 'cli', 'user.delete', 'user:4', '{}')"
+            )
+        )
+        await connection.execute(text("DELETE FROM users WHERE id = 3"))
+    rows, indexes = await _users_rows(fresh), await _index_sql(fresh)
+
+    await migrations.upgrade(fresh.engine, "0003")
+
+    assert await _users_rows(fresh) == rows
+    assert await _index_sql(fresh) == indexes
+    assert (await schema(fresh))["users"]["autoincrement"] == ["AUTOINCREMENT"]
+    async with fresh.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM users WHERE id = 2"))
+        new_id = await connection.scalar(
+            text(
+                "INSERT INTO users (email, hashed_password, created_at, updated_at)"
+                " VALUES ('new@example.com', 'h', '2026-12-02 10:00:00', '2026-12-02 10:00:00')"
+                " RETURNING id"
+            )
+        )
+    assert new_id == 5

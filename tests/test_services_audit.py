@@ -80,6 +80,10 @@ async def _write_through_every_service(
     return admin_id, user_id
 
 
+# What an event that ends the account's sessions adds: the new cut-off and the reason.
+ENDS = ["sessions_ended", "tokens_valid_after"]
+
+
 async def test_every_write_records_who_what_target_and_changed_fields(
     session: AsyncSession, policy: AuthPolicy, make_user: UserFactory
 ) -> None:
@@ -92,10 +96,10 @@ async def test_every_write_records_who_what_target_and_changed_fields(
     assert recorded == [
         ("cli:fixture", "user.create", f"user:{admin_id}", ["email", "full_name", "role"]),
         ("api:anonymous", "user.register", target, ["email", "full_name", "role"]),
-        ("console:tester", "user.update", target, ["full_name", "password"]),
-        (f"api:user:{user_id}", "user.update_self", target, ["password"]),
-        ("console:tester", "user.reset_password", target, ["password"]),
-        ("console:tester", "user.deactivate", target, ["is_active"]),
+        ("console:tester", "user.update", target, ["full_name", "password", *ENDS]),
+        (f"api:user:{user_id}", "user.update_self", target, ["password", *ENDS]),
+        ("console:tester", "user.reset_password", target, ["password", *ENDS]),
+        ("console:tester", "user.deactivate", target, ["is_active", *ENDS]),
         ("console:tester", "user.activate", target, ["is_active"]),
         (f"api:user:{user_id}", "auth.login", target, []),
         *[("auth", "auth.login_failed", target, ["failed_login_count"])] * 4,
@@ -104,7 +108,7 @@ async def test_every_write_records_who_what_target_and_changed_fields(
         ("console:tester", "token.issue", target, ["expires_at", "jti"]),
         (f"api:user:{user_id}", "token.revoke", target, ["jti"]),
         ("console:tester", "token.revoke", target, ["jti"]),
-        ("console:tester", "user.revoke_tokens", target, ["tokens_valid_after"]),
+        ("console:tester", "user.revoke_tokens", target, ENDS),
         (f"api:user:{admin_id}", "user.delete", target, ["email"]),
     ]
 

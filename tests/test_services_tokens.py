@@ -150,6 +150,7 @@ async def test_revoked_and_force_logged_out_tokens_fail_authentication(
     ("state", "reason"),
     [
         ("inactive", InvalidReason.USER_INACTIVE),
+        ("deactivated", InvalidReason.ISSUED_BEFORE_LOGOUT),
         ("deleted", InvalidReason.USER_NOT_FOUND),
         ("force-logout", InvalidReason.ISSUED_BEFORE_LOGOUT),
         ("revoked", InvalidReason.REVOKED),
@@ -165,7 +166,10 @@ async def test_inspect_token_names_the_policy_reason(
 ) -> None:
     admin, user = await make_user(Role.ADMIN), await make_user()
     issued = tokens.issue_token(user, policy)
-    if state == "inactive":
+    if state == "inactive":  # a token minted after the deactivation still fails
+        inactive = (await users.set_active(session, CONSOLE, user.id, False)).user
+        issued = tokens.issue_token(inactive, policy)
+    elif state == "deactivated":
         await users.set_active(session, CONSOLE, user.id, False)
     elif state == "deleted":
         await users.delete_user(session, Actor.api_user(admin.id, Role.ADMIN), issued.user_id)

@@ -403,7 +403,10 @@ async def test_own_password_change_needs_the_current_password(
     data = MeUpdate(new_password="brand new password", current_password=TEST_PASSWORD)
     changed = await users.update_own_profile(session, actor, data, policy.hasher)
     assert await policy.hasher.verify("brand new password", changed.hashed_password)
-    assert (await events(session))[-1].changes == {"password": "changed"}
+    changes = (await events(session))[-1].changes
+    assert (changes["password"], changes["sessions_ended"]) == ("changed", "password change")
+    assert changed.tokens_valid_after is not None
+    assert changes["tokens_valid_after"][1] == changed.tokens_valid_after.isoformat()
 
 
 async def test_own_profile_needs_a_signed_in_user(
@@ -423,7 +426,13 @@ async def test_set_active_is_audited_once_and_idempotent(
     assert not again.user.is_active
     deactivations = [e for e in await events(session) if e.action == "user.deactivate"]
     assert len(deactivations) == 1
-    assert deactivations[0].changes == {"is_active": [True, False]}
+    cutoff = again.user.tokens_valid_after
+    assert cutoff is not None
+    assert deactivations[0].changes == {
+        "is_active": [True, False],
+        "tokens_valid_after": [None, cutoff.isoformat()],
+        "sessions_ended": "deactivation",
+    }
     reactivated = await users.set_active(session, CONSOLE, user.id, True)
     assert reactivated.changed
     assert reactivated.user.is_active

@@ -39,6 +39,7 @@ LANE_OF_REASON = {
     InvalidReason.USER_NOT_FOUND: Lane.POLICY,
     InvalidReason.REVOKED: Lane.POLICY,
     InvalidReason.ISSUED_BEFORE_LOGOUT: Lane.POLICY,
+    InvalidReason.ISSUED_BEFORE_ACCOUNT: Lane.POLICY,
 }
 LANE_ORDER = (Lane.STRUCTURE, Lane.SIGNATURE, Lane.TIME, Lane.POLICY)
 

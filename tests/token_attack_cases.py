@@ -33,6 +33,7 @@ GENERIC_API_REASONS = frozenset(
     {
         InvalidReason.USER_NOT_FOUND,
         InvalidReason.ISSUED_BEFORE_LOGOUT,
+        InvalidReason.ISSUED_BEFORE_ACCOUNT,
         InvalidReason.USER_INACTIVE,
         InvalidReason.USER_LOCKED,
     }
@@ -183,6 +184,19 @@ async def _before_force_logout(env: AttackEnv) -> str:
     return token
 
 
+async def _before_password_reset(env: AttackEnv) -> str:
+    token = env.sign(iat=int(time.time()) - 60)
+    await users.set_password(
+        env.session, env.actor, env.victim.id, "a brand new passphrase", env.policy.hasher
+    )
+    return token
+
+
+async def _before_account(env: AttackEnv) -> str:
+    # The id's previous owner could have held it (SQLite reused ids before migration 0003).
+    return env.sign(iat=int(time.time()) - 60)
+
+
 async def _one_megabyte(env: AttackEnv) -> str:
     return env.sign(padding="x" * 1_000_000)
 
@@ -260,8 +274,20 @@ ATTACKS: tuple[Attack, ...] = (
     Attack(
         "issued-before-force-logout",
         InvalidReason.ISSUED_BEFORE_LOGOUT,
-        "The token was issued before the user's force-logout.",
+        "The token was issued before the force logout at",
         _before_force_logout,
+    ),
+    Attack(
+        "issued-before-password-reset",
+        InvalidReason.ISSUED_BEFORE_LOGOUT,
+        "The token was issued before the password reset at",
+        _before_password_reset,
+    ),
+    Attack(
+        "issued-before-account",
+        InvalidReason.ISSUED_BEFORE_ACCOUNT,
+        "existed.",
+        _before_account,
     ),
     Attack("one-megabyte", InvalidReason.TOO_LARGE, "The token is over 8192 bytes.", _one_megabyte),
     Attack(

@@ -34,7 +34,12 @@ async def login(
     session: SessionDep,
     policy: PolicyDep,
 ) -> TokenResponse:
-    """Exchange email (as `username`) and password for a bearer token."""
+    """Exchange email (as `username`) and password for a bearer token.
+
+    The answer is never cached (`Cache-Control: no-store`, `Pragma: no-cache`: RFC 6749
+    section 5.1); the token stays valid until it expires, its owner logs out, or the
+    account's sessions end (password change or reset, deactivation, force logout).
+    """
     issued = await auth.login(session, policy, form.username, form.password)
     return TokenResponse(access_token=issued.token, expires_in=issued.expires_in)
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from backend.api.secret_fields import redact_errors
 from backend.services.errors import (
     Conflict,
     DomainError,
@@ -50,6 +54,22 @@ async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": error.message}, status_code=_status_for(error), headers=headers)
 
 
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422 answer, without the value of any secret field (secret_fields.py)."""
+    assert isinstance(error, RequestValidationError)
+    errors = redact_errors(request.app.openapi(), _operation(request), error.errors())
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+def _operation(request: Request) -> dict[str, Any] | None:
+    """The OpenAPI operation of the route that answers `request`, if it has one."""
+    route = request.scope.get("route")
+    path = getattr(route, "path_format", None)
+    operations = request.app.openapi().get("paths", {}).get(path, {})
+    operation: dict[str, Any] | None = operations.get(request.method.lower())
+    return operation
+
+
 def is_connection_error(error: BaseException) -> bool:
     """True for errors that mean "cannot reach the database", not "bad query"."""
     if isinstance(error, OperationalError | InterfaceError):
@@ -70,6 +90,7 @@ async def _unexpected_error(_request: Request, error: Exception) -> JSONResponse
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     # Database and socket errors are answered here; anything else reaches the server
     # error middleware, which still answers with this JSON (and logs the traceback).
     for error_type in (DBAPIError, OSError, Exception):

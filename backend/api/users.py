@@ -33,7 +33,12 @@ async def read_me(current: CurrentUser) -> UserRead:
 async def update_me(
     data: MeUpdate, actor: ActorDep, session: SessionDep, policy: PolicyDep
 ) -> UserRead:
-    """Change your own name, email or password (a new password needs the current one)."""
+    """Change your own name, email or password (a new password needs the current one).
+
+    A new password ends every session of the account, this one included: the answer is
+    the updated profile, and every token issued before the change (the one this request
+    used too) is refused from now on with 401. Sign in again with the new password.
+    """
     user = await users.update_own_profile(session, actor, data, policy.hasher)
     return UserRead.model_validate(user)
 
@@ -80,7 +85,11 @@ async def read_user(user_id: int, actor: StaffOrSelfActorDep, session: SessionDe
 async def update_user(
     user_id: int, data: UserUpdate, actor: StaffActorDep, session: SessionDep, policy: PolicyDep
 ) -> UserRead:
-    """Edit an account; `version` must be the one you read, or the answer is 409."""
+    """Edit an account; `version` must be the one you read, or the answer is 409.
+
+    A new password or `is_active: false` ends every session of the account: its tokens
+    issued before now are refused for good (reactivating it later does not revive them).
+    """
     user = await users.update_user(session, actor, user_id, data, policy.hasher)
     return UserRead.model_validate(user)
 

@@ -68,6 +68,9 @@ class User(Base):
             Index("ix_users_full_name_trgm", func.lower(text("full_name")).label("lower_full_name"))
         ),
         _postgresql_only(Index("ix_users_email_prefix", "email")),
+        # Migration 0003: SQLite's rowid would hand a deleted user's id (and with it
+        # their tokens and audit lines) to the next account; AUTOINCREMENT never does.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)

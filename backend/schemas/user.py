@@ -38,8 +38,12 @@ def _check_no_nul(value: str) -> str:
     return value
 
 
+# Marks a secret field in the JSON Schema, as pydantic's SecretStr and FastAPI's login
+# form do: a 422 answer never echoes its value (backend/api/secret_fields.py reads this).
+SECRET = {"format": "password", "writeOnly": True}
+
 Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(_normalize_email)]
-Password = Annotated[str, AfterValidator(_check_password)]
+Password = Annotated[str, AfterValidator(_check_password), Field(json_schema_extra=SECRET)]
 FullName = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_check_no_nul)
 ]
@@ -101,7 +105,9 @@ class MeUpdate(_PartialUpdate):
     email: Email | None = None
     full_name: FullName | None = None
     new_password: Password | None = None
-    current_password: str | None = Field(default=None, max_length=1024)
+    current_password: Annotated[str, Field(json_schema_extra=SECRET)] | None = Field(
+        default=None, max_length=1024
+    )
 
 
 class UserRead(BaseModel):

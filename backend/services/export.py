@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.private_files import create_private_text_file
 from backend.services import permissions
 from backend.services.actor import Actor
 from backend.services.audit import record_event
@@ -31,6 +33,14 @@ EXPORT_COLUMNS = (
 )
 EXPORT_PAGE_SIZE = 500
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def open_export_file(path: Path) -> TextIO:
+    """A new file for an export, readable by its owner only (0600): it holds personal data.
+
+    Never an existing file (FileExistsError): an export must not overwrite one.
+    """
+    return create_private_text_file(path)
 
 
 async def export_users_csv(

@@ -77,7 +77,8 @@ class InvalidReason(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     # Decided by the database-backed policy lane (backend/services/tokens.py).
     REVOKED = "revoked"
-    ISSUED_BEFORE_LOGOUT = "issued_before_logout"
+    ISSUED_BEFORE_LOGOUT = "issued_before_logout"  # before the account's sessions were ended
+    ISSUED_BEFORE_ACCOUNT = "issued_before_account"  # the sub's id named someone else then
     USER_NOT_FOUND = "user_not_found"
     USER_INACTIVE = "user_inactive"
     USER_LOCKED = "user_locked"

@@ -37,7 +37,7 @@ from backend.services.policy import AuthPolicy
 from backend.services.token_claims import check_extra_claims
 from backend.services.token_claims import parse_claim_assignments as parse_claim_assignments
 from backend.services.user_search import LIST_COLUMNS
-from backend.services.users import find_user_by_email
+from backend.services.users import SessionsEnded, find_user_by_email, last_sessions_end
 
 MAX_TOKEN_MINUTES = 60 * 24 * 365
 POLICY_NOT_CHECKED = LaneResult(
@@ -206,7 +206,20 @@ async def inspect_token(
         revocation = await _revocation(session, check.claims.jti)
     moment = dt.datetime.fromtimestamp(check.checked_at, dt.UTC)
     result, reason = policy_verdict(check.claims, user, revocation, moment)
+    if reason is InvalidReason.ISSUED_BEFORE_LOGOUT and user is not None:
+        ended = await last_sessions_end(session, user.id)
+        if ended is not None:
+            result = LaneResult(LaneStatus.FAIL, sessions_ended_detail(ended))
     return check.with_policy(result, reason)
+
+
+def sessions_ended_detail(ended: SessionsEnded) -> str:
+    """ "The token was issued before the password change at ...": the cut-off's reason."""
+    return f"The token was issued before the {ended.reason} at {_utc_text(ended.at)}."
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def subject_user_id(sub: object) -> int | None:
@@ -237,9 +250,9 @@ def policy_verdict(
     revocation: RevocationInfo | None,
     now: dt.datetime,
 ) -> tuple[LaneResult, InvalidReason | None]:
-    """The policy lane: revocation, force-logout and the user's current state."""
+    """The policy lane: revocation, the sessions' cut-off, the account's age and state."""
     if revocation is not None:
-        when = revocation.revoked_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        when = _utc_text(revocation.revoked_at)
         detail = f"The token was revoked at {when} by {revocation.revoked_by or 'unknown'}."
         return LaneResult(LaneStatus.FAIL, detail), InvalidReason.REVOKED
     if user is None:
@@ -248,9 +261,18 @@ def policy_verdict(
             InvalidReason.USER_NOT_FOUND,
         )
     if user.tokens_valid_after is not None and claims.iat < user.tokens_valid_after.timestamp():
+        when = _utc_text(user.tokens_valid_after)
         return (
-            LaneResult(LaneStatus.FAIL, "The token was issued before the user's force-logout."),
+            LaneResult(
+                LaneStatus.FAIL, f"The token was issued before the user's sessions ended at {when}."
+            ),
             InvalidReason.ISSUED_BEFORE_LOGOUT,
+        )
+    # iat is whole seconds (rounded down), created_at is not: compare whole seconds.
+    if claims.iat < math.floor(user.created_at.timestamp()):
+        return (
+            LaneResult(LaneStatus.FAIL, f"The token was issued before user {user.id} existed."),
+            InvalidReason.ISSUED_BEFORE_ACCOUNT,
         )
     if not user.is_active:
         return LaneResult(LaneStatus.FAIL, "The user is inactive."), InvalidReason.USER_INACTIVE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import false, func, select, update
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend.database import utcnow
-from backend.models import Role, User
+from backend.models import AuditEvent, Role, User
 from backend.schemas.user import MeUpdate, UserCreate, UserRegister, UserUpdate
 from backend.services import permissions
 from backend.services.actor import Actor
@@ -22,6 +23,25 @@ from backend.services.errors import Conflict, InvalidInput, NotFound, Permission
 from backend.services.passwords import PasswordHasher, password_problem
 
 MAX_USER_ID = 2**63 - 1
+# The audit key naming why an event ended the account's sessions (a SessionsEnd value).
+SESSIONS_ENDED = "sessions_ended"
+
+
+class SessionsEnd(StrEnum):
+    """What ends every session of an account: the one rule is in `_write`."""
+
+    PASSWORD_CHANGE = "password change"
+    PASSWORD_RESET = "password reset"
+    DEACTIVATION = "deactivation"
+    FORCE_LOGOUT = "force logout"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsEnded:
+    """The last time an account's sessions were ended, and why (from the audit trail)."""
+
+    reason: str  # a SessionsEnd value
+    at: dt.datetime
 
 
 async def get_user(session: AsyncSession, actor: Actor, user_id: int) -> User:
@@ -140,8 +160,7 @@ async def set_active(session: AsyncSession, actor: Actor, user_id: int, active: 
     await _guard_last_admin(session, user, changes)
     action = "user.activate" if active else "user.deactivate"
     user.is_active = active
-    record_event(session, actor, action, user_target(user.id), describe_changes(changes))
-    return ActiveSet(await _commit(session, user), changed=True)
+    return ActiveSet(await _write(session, actor, user, changes, action), changed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,26 +188,35 @@ async def unlock_user(session: AsyncSession, actor: Actor, user_id: int) -> Unlo
     }
     user.locked_until = None
     user.failed_login_count = 0
-    record_event(session, actor, "user.unlock", user_target(user.id), describe_changes(changes))
-    return Unlocked(await _commit(session, user), was_locked)
+    return Unlocked(await _write(session, actor, user, changes, "user.unlock"), was_locked)
 
 
 async def revoke_user_tokens(session: AsyncSession, actor: Actor, user_id: int) -> User:
     """Force logout: every token issued before now stops working.
 
-    The cut-off is rounded up to the next whole second because token `iat` claims are
-    whole seconds: a token issued earlier in the same second must not survive.
     Raises NotFound, PermissionDenied.
     """
     user = await _load(session, user_id)
     permissions.require_can_manage(actor, user, "force logout")
-    cutoff = _next_whole_second(utcnow())
-    changes = {"tokens_valid_after": (user.tokens_valid_after, cutoff)}
-    user.tokens_valid_after = cutoff
-    record_event(
-        session, actor, "user.revoke_tokens", user_target(user.id), describe_changes(changes)
+    return await _write(
+        session, actor, user, {}, "user.revoke_tokens", ends=SessionsEnd.FORCE_LOGOUT
     )
-    return await _commit(session, user)
+
+
+async def last_sessions_end(session: AsyncSession, user_id: int) -> SessionsEnded | None:
+    """When and why the account's sessions were last ended, or None if never (or the
+    audit trail no longer says). Not on the hot path: the token check reads only the
+    cut-off; the Tokens inspector asks this to name the reason."""
+    reason = AuditEvent.changes[SESSIONS_ENDED].as_string()
+    row = (
+        await session.execute(
+            select(reason, AuditEvent.at)
+            .where(AuditEvent.target == user_target(user_id), reason.is_not(None))
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+    return None if row is None else SessionsEnded(row[0], row[1])
 
 
 async def delete_user(session: AsyncSession, actor: Actor, user_id: int) -> None:
@@ -286,8 +314,51 @@ async def _apply(
             user.hashed_password = await hasher.hash(new)
         else:
             setattr(user, field, new)
-    record_event(session, actor, action, user_target(user.id), describe_changes(changes))
+    return await _write(session, actor, user, changes, action)
+
+
+async def _write(
+    session: AsyncSession,
+    actor: Actor,
+    user: User,
+    changes: dict[str, tuple[Any, Any]],
+    action: str,
+    *,
+    ends: SessionsEnd | None = None,
+) -> User:
+    """Audit and commit `changes` (already set on `user`), ending the account's sessions
+    when they call for it: every account write passes here, so this is the one rule."""
+    ends = ends or _ends_sessions(actor, user, changes)
+    if ends is not None:
+        changes = {**changes, "tokens_valid_after": (user.tokens_valid_after, _cutoff(user))}
+        user.tokens_valid_after = changes["tokens_valid_after"][1]
+    described = describe_changes(changes)
+    if ends is not None:
+        described[SESSIONS_ENDED] = ends.value
+    record_event(session, actor, action, user_target(user.id), described)
     return await _commit(session, user)
+
+
+def _ends_sessions(
+    actor: Actor, user: User, changes: dict[str, tuple[Any, Any]]
+) -> SessionsEnd | None:
+    """A new password (own or reset) or a deactivation ends every session of the account."""
+    if "password" in changes:
+        own = actor.user_id == user.id
+        return SessionsEnd.PASSWORD_CHANGE if own else SessionsEnd.PASSWORD_RESET
+    if changes.get("is_active", (None, True))[1] is False:
+        return SessionsEnd.DEACTIVATION
+    return None
+
+
+def _cutoff(user: User) -> dt.datetime:
+    """Now, rounded up to the next whole second: token `iat` claims are whole seconds, so
+    a token issued earlier in the same second must not survive. Never moves backwards
+    (a reactivation, or a clock set back, must not revive a token)."""
+    cutoff = _next_whole_second(utcnow())
+    if user.tokens_valid_after is not None:
+        return max(cutoff, user.tokens_valid_after)
+    return cutoff
 
 
 async def _insert(session: AsyncSession, actor: Actor, user: User, *, action: str) -> User:

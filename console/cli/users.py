@@ -1,4 +1,4 @@
-"""`backend-console users ...`: create, list and bulk-seed accounts."""
+"""`backend-console users ...`: create, list, reset passwords and bulk-seed accounts."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from backend.schemas.user import UserCreate, UserPage, UserRead
     from backend.services.passwords import PasswordHasher
 
-app = typer.Typer(help="Create, list and seed user accounts.", no_args_is_help=True)
+app = typer.Typer(
+    help="Create, list, reset passwords of and seed user accounts.", no_args_is_help=True
+)
 
 # backend.models.Role's values (a test keeps them equal); a Literal makes Typer offer
 # them as choices without importing SQLAlchemy for --help.
@@ -83,6 +85,40 @@ async def _create(state: CliState, data: UserCreate) -> UserRead:
     async with open_database(state.settings) as database, database.session() as session:
         user = await create_user(session, Actor.cli(), data, _hasher(state))
         return UserRead.model_validate(user)
+
+
+@app.command("set-password")
+def set_password(
+    ctx: typer.Context,
+    email: Annotated[
+        str, typer.Argument(help="The account's email.", metavar="EMAIL", show_default=False)
+    ],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin's first line.")
+    ] = False,
+) -> None:
+    """Reset an account's password (asked twice unless --password-stdin); every session
+    of the account ends: its tokens are refused from now on."""
+    state = state_of(ctx)
+    state.require_writable("reset passwords")
+    _check_email(email)
+    password = _read_password(password_stdin)
+    changed = run(_set_password(state, email, password))
+    typer.echo(f"Changed the password of {changed}; every session of the account has ended.")
+
+
+async def _set_password(state: CliState, email: str, password: str) -> str:
+    from backend.services.actor import Actor
+    from backend.services.errors import NotFound
+    from backend.services.users import find_user_by_email
+    from backend.services.users import set_password as reset_password
+
+    async with open_database(state.settings) as database, database.session() as session:
+        user = await find_user_by_email(session, email)
+        if user is None:
+            raise NotFound(f"No user has the email {email.strip().lower()}.")
+        user = await reset_password(session, Actor.cli(), user.id, password, _hasher(state))
+        return user.email
 
 
 def _hasher(state: CliState) -> PasswordHasher:

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from backend.services.errors import DomainError
-from backend.services.export import export_users_csv
+from backend.services.export import export_users_csv, open_export_file
 from backend.services.user_search import UserQuery
 from console.notify import describe_error
 from console.screens.base import ConsoleDialog
@@ -108,8 +108,8 @@ class ExportDialog(ConsoleDialog[int]):
             self.post_message(self.Progressed(written))
 
         try:
-            # "x": never overwrite a file the operator did not mean to lose.
-            with path.open("x", encoding="utf-8", newline="") as out:
+            # Never overwrites a file the operator did not mean to lose; 0600.
+            with open_export_file(path) as out:
                 async with context.database.session() as session:
                     written = await export_users_csv(
                         session,

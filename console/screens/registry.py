@@ -35,6 +35,12 @@ def _tokens() -> Screen[Any]:
     return TokensScreen()
 
 
+def _migrations() -> Screen[Any]:
+    from console.screens.migrations import MigrationsScreen
+
+    return MigrationsScreen()
+
+
 def _routes() -> Screen[Any]:
     from console.screens.routes import RoutesScreen
 
@@ -53,7 +59,7 @@ AREAS: tuple[Area, ...] = (
     Area("dashboard", "d", "Dashboard", _DASHBOARD, _placeholder("Dashboard", _DASHBOARD)),
     Area("users", "u", "Users", "Find and manage user accounts.", _users),
     Area("tokens", "t", "Tokens", "Issue, inspect and revoke JWTs.", _tokens),
-    Area("migrations", "m", "Migrations", _MIGRATIONS, _placeholder("Migrations", _MIGRATIONS)),
+    Area("migrations", "m", "Migrations", _MIGRATIONS, _migrations),
     Area("routes", "r", "Routes", _ROUTES, _routes),
     Area("audit", "a", "Audit", _AUDIT, _placeholder("Audit log", _AUDIT)),
 )

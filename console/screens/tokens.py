@@ -106,6 +106,11 @@ class TokensScreen(ConsoleScreen):
     def on_revoke_pane_changed(self, event: RevokePane.Changed) -> None:
         self.query_one(InspectPane).recheck()
 
+    def on_screen_resume(self) -> None:
+        # Another screen may have ended the shown token's sessions (a password reset on
+        # Users): the verdict must not wait for the next minute's re-check.
+        self.query_one(InspectPane).recheck()
+
     async def on_token_owner_open_user(self, event: TokenOwner.OpenUser) -> None:
         await self.open_user(event.user)
 

@@ -60,6 +60,8 @@ ROW_ACTIONS = frozenset(
     }
 )
 SHOWN_ONCE_NOTE = "Shown only this once: copy it now and hand it over safely."
+# A reset ends every session of the account (backend.services.users): say so.
+SESSIONS_ENDED = "every session of the account has ended."
 MAX_LISTED_REFUSALS = 3
 
 
@@ -213,10 +215,11 @@ class UserActions(ConsoleScreen):
         if reset is None:
             return
         if reset.generated_password is None:
-            self.notify(f"Changed the password of {reset.email}.", markup=False)
+            self.notify(f"Changed the password of {reset.email}; {SESSIONS_ENDED}", markup=False)
             return
         title = f"New password for {reset.email}"
-        self.app.push_screen(SecretDialog(title, reset.generated_password, SHOWN_ONCE_NOTE))
+        note = f"{SHOWN_ONCE_NOTE} {SESSIONS_ENDED.capitalize()}"
+        self.app.push_screen(SecretDialog(title, reset.generated_password, note))
 
     def action_unlock_user(self) -> None:
         if row := self._selected():

@@ -19,7 +19,8 @@ REASON_TITLES = {
     "expired": "EXPIRED",
     "not_yet_valid": "NOT YET VALID",
     "revoked": "REVOKED",
-    "issued_before_logout": "ISSUED BEFORE FORCE-LOGOUT",
+    "issued_before_logout": "SESSIONS ENDED",  # password change or reset, deactivation, logout
+    "issued_before_account": "OLDER THAN ITS USER",
     "user_not_found": "USER NOT FOUND",
     "user_inactive": "USER INACTIVE",
     "user_locked": "USER LOCKED",

@@ -1,0 +1,49 @@
+"""Temporary copies of the script directory with extra revisions: broken, slow, branchy."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+from backend.services import migrations
+from backend.services.migrations import MigrationProject
+from backend.services.migrations.project import PROJECT_ROOT
+
+# Our own history, oldest first; tests count on its shape, not on its length.
+OURS = [
+    script.revision for script in reversed(list(migrations.script_directory().walk_revisions()))
+]
+HEAD = OURS[-1]
+BELOW_HEAD = OURS[-2]
+
+
+def revision_source(
+    revision: str,
+    down: str | tuple[str, ...] | None,
+    upgrade: str = "pass",
+    downgrade: str = "pass",
+    *,
+    labels: tuple[str, ...] = (),
+    extra: str = "",
+) -> str:
+    """A revision file's text; `upgrade` and `downgrade` are the bodies of the functions."""
+    return (
+        f'"""Test revision {revision}.\n\nRevision ID: {revision}\nCreate Date: 2030-01-01\n"""\n\n'
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        f"revision = {revision!r}\ndown_revision = {down!r}\n"
+        f"branch_labels = {labels or None!r}\ndepends_on = None\n{extra}\n\n"
+        f"def upgrade() -> None:\n{textwrap.indent(textwrap.dedent(upgrade).strip(), '    ')}\n\n\n"
+        f"def downgrade() -> None:\n{textwrap.indent(textwrap.dedent(downgrade).strip(), '    ')}\n"
+    )
+
+
+def project_with(tmp_path: Path, revisions: dict[str, str]) -> MigrationProject:
+    """A copy of alembic/ with `revisions` (file name -> source) added to versions/."""
+    location = tmp_path / "alembic"
+    shutil.copytree(
+        PROJECT_ROOT / "alembic", location, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name, source in revisions.items():
+        (location / "versions" / name).write_text(source, encoding="utf-8")
+    return MigrationProject(location)
