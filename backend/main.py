@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from backend.api import auth, health, users
 from backend.api.errors import install_error_handlers
+from backend.api.openapi import install_openapi
 from backend.config import Settings, get_settings
 from backend.database import Database
 from backend.middleware import RequestIdMiddleware, RequestLoggingMiddleware
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(users.router)
+    install_openapi(app)
     # Added last, so they run first: every response, errors included, gets an id and a log line.
     app.add_middleware(RequestLoggingMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -9,10 +9,11 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.api.raises import raises
 from backend.database import Database
 from backend.services import tokens
 from backend.services.actor import Actor
-from backend.services.errors import NotAuthenticated
+from backend.services.errors import NotAuthenticated, Unavailable
 from backend.services.policy import AuthPolicy
 from backend.services.tokens import AuthenticatedUser
 
@@ -27,6 +28,7 @@ async def get_database(request: Request) -> Database:
     return database
 
 
+@raises(Unavailable)
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
     async with database.session() as session:
@@ -43,6 +45,7 @@ PolicyDep = Annotated[AuthPolicy, Depends(get_policy)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
+@raises(NotAuthenticated, Unavailable)
 async def get_current_user(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> AuthenticatedUser:

@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from backend.api.deps import ActorDep, CurrentUser, PolicyDep, SessionDep
+from backend.api.raises import raises
 from backend.models import Role
 from backend.schemas.user import MeUpdate, UserCreate, UserPage, UserRead, UserUpdate
 from backend.services import user_search, users
+from backend.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from backend.services.user_search import MAX_PAGE_SIZE, UserQuery, UserSort
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -22,6 +24,7 @@ async def read_me(current: CurrentUser) -> UserRead:
 
 
 @router.patch("/me", response_model=UserRead)
+@raises(Conflict, InvalidInput, NotFound, PermissionDenied)
 async def update_me(
     data: MeUpdate, actor: ActorDep, session: SessionDep, policy: PolicyDep
 ) -> UserRead:
@@ -31,6 +34,7 @@ async def update_me(
 
 
 @router.get("", response_model=UserPage)
+@raises(InvalidInput, PermissionDenied)
 async def list_users(
     actor: ActorDep,
     session: SessionDep,
@@ -56,6 +60,7 @@ async def list_users(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRead)
+@raises(Conflict, PermissionDenied)
 async def create_user(
     data: UserCreate, actor: ActorDep, session: SessionDep, policy: PolicyDep
 ) -> UserRead:
@@ -64,11 +69,13 @@ async def create_user(
 
 
 @router.get("/{user_id}", response_model=UserRead)
+@raises(NotFound, PermissionDenied)
 async def read_user(user_id: int, actor: ActorDep, session: SessionDep) -> UserRead:
     return UserRead.model_validate(await users.get_user(session, actor, user_id))
 
 
 @router.patch("/{user_id}", response_model=UserRead)
+@raises(Conflict, NotFound, PermissionDenied)
 async def update_user(
     user_id: int, data: UserUpdate, actor: ActorDep, session: SessionDep, policy: PolicyDep
 ) -> UserRead:
@@ -78,18 +85,21 @@ async def update_user(
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@raises(Conflict, NotFound, PermissionDenied)
 async def delete_user(user_id: int, actor: ActorDep, session: SessionDep) -> None:
     """Delete an account (administrators only; never the last active one)."""
     await users.delete_user(session, actor, user_id)
 
 
 @router.post("/{user_id}/revoke-tokens", response_model=UserRead)
+@raises(Conflict, NotFound, PermissionDenied)
 async def revoke_tokens(user_id: int, actor: ActorDep, session: SessionDep) -> UserRead:
     """Force logout: every token issued to this user before now stops working."""
     return UserRead.model_validate(await users.revoke_user_tokens(session, actor, user_id))
 
 
 @router.post("/{user_id}/unlock", response_model=UserRead)
+@raises(Conflict, NotFound, PermissionDenied)
 async def unlock(user_id: int, actor: ActorDep, session: SessionDep) -> UserRead:
     """Clear a login lockout."""
     unlocked = await users.unlock_user(session, actor, user_id)
