@@ -119,16 +119,21 @@ def test_a_domain_422_and_a_validation_422_share_one_documented_status(
     ]
 
 
-async def test_a_form_body_that_cannot_be_parsed_is_a_documented_400(
-    client: httpx.AsyncClient, app: FastAPI
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        ("/api/auth/login", "multipart/form-data", b"x"),
+        ("/api/auth/register", "application/json", b"\xff"),
+    ],
+)
+async def test_a_body_that_cannot_be_parsed_is_a_documented_400(
+    client: httpx.AsyncClient, app: FastAPI, path: str, content_type: str, body: bytes
 ) -> None:
-    response = await client.post(
-        "/api/auth/login", content=b"x", headers={"Content-Type": "multipart/form-data"}
-    )
+    response = await client.post(path, content=body, headers={"Content-Type": content_type})
     assert response.status_code == 400
     assert isinstance(response.json()["detail"], str)
-    login = app.openapi()["paths"]["/api/auth/login"]["post"]["responses"]
-    assert _schemas(login["400"]) == [ERROR_SCHEMA]
+    documented = app.openapi()["paths"][path]["post"]["responses"]
+    assert _schemas(documented["400"]) == [ERROR_SCHEMA]
 
 
 def test_user_operations_link_to_each_other(document_app: FastAPI) -> None:

@@ -35,7 +35,6 @@ from backend.services.errors import DomainError, InvalidInput
 _SCHEMAS = "#/components/schemas/"
 ERROR_SCHEMA = {"$ref": f"{_SCHEMAS}ErrorBody"}
 VALIDATION_SCHEMA = {"$ref": f"{_SCHEMAS}HTTPValidationError"}
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 LOGIN_PATH = "/api/auth/login"
 
 
@@ -81,12 +80,12 @@ def _document_errors(operation: dict[str, Any], errors: set[type[DomainError]]) 
         responses[str(status)] = response
 
 
-def _document_form_errors(operation: dict[str, Any]) -> None:
-    """A form body that cannot be parsed (e.g. multipart without a boundary) is a 400."""
-    content = operation.get("requestBody", {}).get("content", {})
-    if any(media_type in content for media_type in FORM_TYPES):
+def _document_body_errors(operation: dict[str, Any]) -> None:
+    """A body that cannot be parsed (JSON that is not UTF-8, a form without its boundary)
+    is answered 400 by FastAPI, before any validation."""
+    if "requestBody" in operation:
         operation["responses"]["400"] = {
-            "description": "The form body cannot be parsed.",
+            "description": "The body cannot be parsed.",
             "content": {"application/json": {"schema": ERROR_SCHEMA}},
         }
 
@@ -106,7 +105,7 @@ def _complete(document: dict[str, Any], app: FastAPI) -> None:
         for method in route.methods or ():
             operation = document["paths"][route.path_format][method.lower()]
             _document_errors(operation, declared_errors(route))
-            _document_form_errors(operation)
+            _document_body_errors(operation)
             _document_headers(operation, route)
     components = document.setdefault("components", {})
     components.setdefault("schemas", {})["ErrorBody"] = ErrorBody.model_json_schema()
