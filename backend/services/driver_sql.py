@@ -33,20 +33,37 @@ def _compiled(statement: AnySelect, dialect: Dialect) -> SQLCompiler:
     return compiled
 
 
+@lru_cache(maxsize=1024)
+def _fixed_sql(statement: AnySelect, dialect: Dialect) -> tuple[str, tuple[str, ...]] | None:
+    """The SQL and its parameters' order, when nothing is rendered per execution."""
+    compiled = _compiled(statement, dialect)
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        return None
+    return compiled.string, tuple(compiled.positiontup or ())
+
+
+@lru_cache(maxsize=1024)
+def _column_names(statement: AnySelect) -> tuple[str, ...]:
+    return tuple(statement.selected_columns.keys())
+
+
 async def fetch_rows(
     connection: AsyncConnection, statement: AnySelect, parameters: Mapping[str, Any]
 ) -> Sequence[Sequence[Any]]:
     """Every row of `statement`, each a sequence of the selected columns' values."""
     if connection.dialect.driver != "asyncpg":
         return await _through_core(connection, statement, parameters)
-    # The expanded state renders literal_execute parameters (search terms) into the
-    # SQL, exactly as Core execution does, and orders the others for $1, $2, ...
-    state = _compiled(statement, connection.dialect).construct_expanded_state(parameters)
+    if (fixed := _fixed_sql(statement, connection.dialect)) is not None:
+        sql, names = fixed
+        values: Sequence[Any] = [parameters[name] for name in names]
+    else:
+        # The expanded state renders literal_execute parameters (search terms) into
+        # the SQL, exactly as Core execution does, and orders the others for $1, $2...
+        state = _compiled(statement, connection.dialect).construct_expanded_state(parameters)
+        sql, values = state.statement, state.positional_parameters or ()
     driver = await _driver_connection(connection)
     try:
-        records: Sequence[Sequence[Any]] = await driver.fetch(
-            state.statement, *(state.positional_parameters or ())
-        )
+        records: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
     except Exception:
         # The driver's own error: SQLAlchemy meets the same statement and translates
         # what happens as for every other query (a lost connection becomes a
@@ -81,4 +98,4 @@ async def fetch_first(
     rows = await fetch_rows(connection, statement, parameters)
     if not rows:
         return None
-    return dict(zip(statement.selected_columns.keys(), rows[0], strict=True))
+    return dict(zip(_column_names(statement), rows[0], strict=True))

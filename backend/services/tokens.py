@@ -33,6 +33,7 @@ from backend.services.jwt_codec import (
     check_token,
     encode_token,
 )
+from backend.services.jwt_verify import verify_token
 from backend.services.policy import AuthPolicy
 from backend.services.token_claims import check_extra_claims
 from backend.services.token_claims import parse_claim_assignments as parse_claim_assignments
@@ -166,17 +167,18 @@ async def authenticate_token(
     Runs on every authenticated request, so it also takes a bare connection: the API
     passes one without an ORM session or transaction around it.
     """
-    check = check_token(
+    check = verify_token(
         token, policy.signing_key, policy.algorithm, leeway_seconds=policy.leeway_seconds
     )
-    if not check.valid or check.claims is None:
+    if check.claims is None:
         raise NotAuthenticated(check.detail)
     user, revocation = await _load_token_subject(session, check.claims)
-    result, reason = policy_verdict(check.claims, user, revocation, utcnow())
+    # The reason alone: the lane's wording is for the Tokens screen, not every request.
+    reason = policy_reason(check.claims, user, revocation, utcnow())
+    if revocation is not None:
+        raise NotAuthenticated(_revoked_detail(revocation))
     if reason is not None or user is None:
-        raise NotAuthenticated(
-            result.detail if reason is InvalidReason.REVOKED else GENERIC_TOKEN_ERROR
-        )
+        raise NotAuthenticated(GENERIC_TOKEN_ERROR)
     return AuthenticatedUser(
         user=user,
         jti=check.claims.jti,
@@ -231,32 +233,56 @@ async def find_token_subject(
     return None if row is None else UserRead.model_validate(row, from_attributes=True)
 
 
+def policy_reason(
+    claims: TokenClaims,
+    user: UserRead | None,
+    revocation: RevocationInfo | None,
+    now: dt.datetime,
+) -> InvalidReason | None:
+    """Why the policy lane fails (revocation, force-logout, the user's state), or None."""
+    if revocation is not None:
+        return InvalidReason.REVOKED
+    if user is None:
+        return InvalidReason.USER_NOT_FOUND
+    if user.tokens_valid_after is not None and claims.iat < user.tokens_valid_after.timestamp():
+        return InvalidReason.ISSUED_BEFORE_LOGOUT
+    if not user.is_active:
+        return InvalidReason.USER_INACTIVE
+    if user.locked_until is not None and user.locked_until > now:
+        return InvalidReason.USER_LOCKED
+    return None
+
+
 def policy_verdict(
     claims: TokenClaims,
     user: UserRead | None,
     revocation: RevocationInfo | None,
     now: dt.datetime,
 ) -> tuple[LaneResult, InvalidReason | None]:
-    """The policy lane: revocation, force-logout and the user's current state."""
+    """The policy lane, worded: revocation, force-logout and the user's current state."""
+    reason = policy_reason(claims, user, revocation, now)
+    if reason is None:
+        assert user is not None
+        return LaneResult(LaneStatus.PASS, f"User {user.email} is active; not revoked."), None
     if revocation is not None:
-        when = revocation.revoked_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-        detail = f"The token was revoked at {when} by {revocation.revoked_by or 'unknown'}."
-        return LaneResult(LaneStatus.FAIL, detail), InvalidReason.REVOKED
-    if user is None:
-        return (
-            LaneResult(LaneStatus.FAIL, f"User {claims.sub} does not exist."),
-            InvalidReason.USER_NOT_FOUND,
-        )
-    if user.tokens_valid_after is not None and claims.iat < user.tokens_valid_after.timestamp():
-        return (
-            LaneResult(LaneStatus.FAIL, "The token was issued before the user's force-logout."),
-            InvalidReason.ISSUED_BEFORE_LOGOUT,
-        )
-    if not user.is_active:
-        return LaneResult(LaneStatus.FAIL, "The user is inactive."), InvalidReason.USER_INACTIVE
-    if user.locked_until is not None and user.locked_until > now:
-        return LaneResult(LaneStatus.FAIL, "The user is locked out."), InvalidReason.USER_LOCKED
-    return LaneResult(LaneStatus.PASS, f"User {user.email} is active; not revoked."), None
+        detail = _revoked_detail(revocation)
+    elif user is None:
+        detail = f"User {claims.sub} does not exist."
+    else:
+        detail = _POLICY_FAILURES[reason]
+    return LaneResult(LaneStatus.FAIL, detail), reason
+
+
+_POLICY_FAILURES = {
+    InvalidReason.ISSUED_BEFORE_LOGOUT: "The token was issued before the user's force-logout.",
+    InvalidReason.USER_INACTIVE: "The user is inactive.",
+    InvalidReason.USER_LOCKED: "The user is locked out.",
+}
+
+
+def _revoked_detail(revocation: RevocationInfo) -> str:
+    when = revocation.revoked_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"The token was revoked at {when} by {revocation.revoked_by or 'unknown'}."
 
 
 def _token_subject_statement() -> Select[Any]:
