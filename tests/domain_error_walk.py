@@ -38,10 +38,12 @@ def _own_function(target: Any) -> Callable[..., Any] | None:
 
 
 def reachable_errors(call: Any) -> set[type[DomainError]]:
-    """Every DomainError class `call` (a route or dependency function), or a backend
-    function it calls, constructs; a class or object (a library's dependency) has none."""
+    """Every DomainError class `call` (a route or dependency function, or an object of a
+    backend class), or a backend function it calls, constructs; a library's has none."""
     if not inspect.isfunction(call):
-        return set()
+        # A dependency object (a security scheme): its own __call__, if it is ours.
+        method = _own_function(vars(type(call)).get("__call__"))
+        return set() if method is None else _walk(method, set())
     return _walk(inspect.unwrap(call), set())
 
 
