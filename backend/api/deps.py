@@ -56,9 +56,13 @@ class SignedIn(OAuth2PasswordBearer):
         if not token:
             raise NotAuthenticated("Not signed in: send an Authorization: Bearer token.")
         database: Database = request.app.state.database
+        policy = request.app.state.policy
         # A bare pooled connection, no ORM session: the lookup is one statement.
+        if database.hot is not None:
+            async with database.hot.connection() as hot:
+                return await tokens.authenticate_token(hot, policy, token)
         async with database.engine.connect() as connection:
-            return await tokens.authenticate_token(connection, request.app.state.policy, token)
+            return await tokens.authenticate_token(connection, policy, token)
 
 
 get_current_user = raises(NotAuthenticated, Unavailable)(

@@ -13,6 +13,7 @@ datetimes, which UTCDateTime leaves as they are there.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +24,14 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 # A SELECT of any columns.
 AnySelect = Select[*tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class HotConnection:
+    """A connection from the hot pool (backend/hot_pool.py) and its statements' dialect."""
+
+    driver: Any  # asyncpg's connection (the pool's proxy of one)
+    dialect: Dialect
 
 
 @lru_cache(maxsize=1024)
@@ -47,20 +56,32 @@ def _column_names(statement: AnySelect) -> tuple[str, ...]:
     return tuple(statement.selected_columns.keys())
 
 
+def _sql_and_values(
+    statement: AnySelect, dialect: Dialect, parameters: Mapping[str, Any]
+) -> tuple[str, Sequence[Any]]:
+    if (fixed := _fixed_sql(statement, dialect)) is not None:
+        sql, names = fixed
+        return sql, [parameters[name] for name in names]
+    # The expanded state renders literal_execute parameters (search terms) into the
+    # SQL, exactly as Core execution does, and orders the others for $1, $2, ...
+    state = _compiled(statement, dialect).construct_expanded_state(parameters)
+    return state.statement, state.positional_parameters or ()
+
+
 async def fetch_rows(
-    connection: AsyncConnection, statement: AnySelect, parameters: Mapping[str, Any]
+    connection: AsyncConnection | HotConnection,
+    statement: AnySelect,
+    parameters: Mapping[str, Any],
 ) -> Sequence[Sequence[Any]]:
     """Every row of `statement`, each a sequence of the selected columns' values."""
+    if isinstance(connection, HotConnection):
+        # The hot pool's own asyncpg connection: its errors are the pool's to translate.
+        sql, values = _sql_and_values(statement, connection.dialect, parameters)
+        hot_records: Sequence[Sequence[Any]] = await connection.driver.fetch(sql, *values)
+        return hot_records
     if connection.dialect.driver != "asyncpg":
         return await _through_core(connection, statement, parameters)
-    if (fixed := _fixed_sql(statement, connection.dialect)) is not None:
-        sql, names = fixed
-        values: Sequence[Any] = [parameters[name] for name in names]
-    else:
-        # The expanded state renders literal_execute parameters (search terms) into
-        # the SQL, exactly as Core execution does, and orders the others for $1, $2...
-        state = _compiled(statement, connection.dialect).construct_expanded_state(parameters)
-        sql, values = state.statement, state.positional_parameters or ()
+    sql, values = _sql_and_values(statement, connection.dialect, parameters)
     driver = await _driver_connection(connection)
     try:
         records: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
@@ -92,7 +113,9 @@ async def _through_core(
 
 
 async def fetch_first(
-    connection: AsyncConnection, statement: AnySelect, parameters: Mapping[str, Any]
+    connection: AsyncConnection | HotConnection,
+    statement: AnySelect,
+    parameters: Mapping[str, Any],
 ) -> dict[str, Any] | None:
     """The first row of `statement` by column name, or None."""
     rows = await fetch_rows(connection, statement, parameters)

@@ -23,6 +23,7 @@ from backend.schemas.user import UserRead
 from backend.services import driver_sql, permissions
 from backend.services.actor import Actor
 from backend.services.audit import record_event, user_target
+from backend.services.driver_sql import HotConnection
 from backend.services.errors import InvalidInput, NotAuthenticated, NotFound
 from backend.services.jwt_codec import (
     InvalidReason,
@@ -160,7 +161,7 @@ async def mint_token(
 
 
 async def authenticate_token(
-    session: AsyncSession | AsyncConnection, policy: AuthPolicy, token: str
+    session: AsyncSession | AsyncConnection | HotConnection, policy: AuthPolicy, token: str
 ) -> AuthenticatedUser:
     """The user a bearer token stands for, with every check. Raises NotAuthenticated.
 
@@ -302,7 +303,7 @@ TOKEN_SUBJECT = _token_subject_statement()
 
 
 async def _load_token_subject(
-    session: AsyncSession | AsyncConnection, claims: TokenClaims
+    session: AsyncSession | AsyncConnection | HotConnection, claims: TokenClaims
 ) -> tuple[UserRead | None, RevocationInfo | None]:
     """The user and the token's revocation, in one round trip (the hot path of every request)."""
     user_id = subject_user_id(claims.sub)
