@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import URL, Dialect, make_url
@@ -27,6 +27,9 @@ from sqlalchemy.util.concurrency import in_greenlet
 
 from backend.config import ConfigError
 from backend.private_files import prepare_sqlite_file
+
+if TYPE_CHECKING:
+    from backend.hot_pool import HotPool
 
 # Stable constraint names, so Alembic can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -195,6 +198,12 @@ class Database:
 
             use_postgresql_index_options()
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # On asyncpg, the token lookup of every signed-in request has its own bare pool.
+        self.hot: HotPool | None = None
+        if self.engine.dialect.driver == "asyncpg":
+            from backend.hot_pool import HotPool  # loads asyncpg, which SQLite never needs
+
+            self.hot = HotPool(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -210,4 +219,6 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        if self.hot is not None:
+            await self.hot.close()
         await self.engine.dispose()

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from backend.api import auth, health, users
 from backend.api.errors import install_error_handlers
+from backend.api.openapi import install_openapi
 from backend.api.roles import install_role_docs
 from backend.config import Settings, get_settings
 from backend.database import Database
@@ -43,6 +44,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version="0.1.0",
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True},
+        # No OpenTelemetry here: FastAPI would otherwise ask the global providers
+        # whether to trace, on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.database = database
@@ -52,6 +56,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(users.router)
+    install_openapi(app)
     # Added last, so they run first: every response, errors included, gets an id, a log
     # line and the security headers.
     app.add_middleware(SecurityHeadersMiddleware, token_paths={app.url_path_for("login")})

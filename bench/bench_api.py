@@ -6,7 +6,11 @@ their ratio. Needs wrk (`apt-get install wrk`) and the local PostgreSQL server. 
 prints what the security-headers middleware adds per request, timed in-process (a
 figure far below the run-to-run noise of the ratio cannot be seen in it).
 
-    uv run python bench/bench_api.py [--seconds 10] [--connections 32]
+    uv run python bench/bench_api.py [--seconds 10] [--connections 32] [--runs 5]
+    uv run python bench/bench_api.py --profile   # also: where /me spends its time
+
+Each run measures both servers one after the other; the ratio printed is the median
+of the runs' ratios (the machine may be shared: compare within one run).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -168,34 +173,57 @@ def security_headers_cost(calls: int = 200_000) -> float:
 
 
 def report(label: str, rps: float, errors: int, cpu_ms: float) -> None:
-    print(f"{label:<50} {rps:8.0f} req/s  {cpu_ms:6.3f} ms CPU/request  {errors} errors")
+    print(f"{label:<57} {rps:8.0f} req/s  {cpu_ms:6.3f} ms CPU/request  {errors} errors")
 
 
-def main() -> None:
+def _arguments() -> Any:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--profile", action="store_true", help="then profile /me under pyinstrument"
+    )
+    return parser.parse_args()
+
+
+def _profile(env: dict[str, str], headers: dict[str, str], args: Any) -> str:
+    """Where the server spends its time on /me: pyinstrument's text report."""
+    port = free_port()
+    path = Path(tempfile.mkdtemp()) / "profile.txt"
+    command = [sys.executable, str(BENCH_DIR / "profiled_serve.py"), str(port), str(path)]
+    measure(command, env, f"http://127.0.0.1:{port}/api/users/me", headers, args)
+    return path.read_text()
+
+
+def main() -> None:
+    args = _arguments()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     url = asyncio.run(create_database())
+    ratios: list[float] = []
     try:
-        token = asyncio.run(prepare(url))
+        headers = {"Authorization": f"Bearer {asyncio.run(prepare(url))}"}
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY}
         api_port, bare_port = free_port(), free_port()
         serve = [str(BIN_DIR / "backend-console"), "serve", "--port", str(api_port)]
         serve += ["--workers", "1"]
         me = f"http://127.0.0.1:{api_port}/api/users/me"
-        api = measure(serve, env, me, {"Authorization": f"Bearer {token}"}, args)
         bare = [str(BIN_DIR / "uvicorn"), "bare_app:app", "--app-dir", str(BENCH_DIR)]
         bare += ["--port", str(bare_port), "--no-access-log", "--log-level", "warning"]
-        baseline = measure(bare, env, f"http://127.0.0.1:{bare_port}/bare", {}, args)
+        for run in range(1, args.runs + 1):
+            api = measure(serve, env, me, headers, args)
+            baseline = measure(bare, env, f"http://127.0.0.1:{bare_port}/bare", {}, args)
+            report(f"run {run}: GET /api/users/me (serve, 1 worker, PostgreSQL)", *api)
+            report(f"run {run}: GET /bare (FastAPI, no database)", *baseline)
+            ratios.append(api[0] / baseline[0])
+        profile = _profile(env, headers, args) if args.profile else ""
     finally:
         asyncio.run(drop_database(url))
-    report("GET /api/users/me (serve, 1 worker, PostgreSQL)", *api)
-    report("GET /bare (FastAPI, no database)", *baseline)
-    print(f"ratio /me : bare = {api[0] / baseline[0]:.2f} (throughput)")
+    listed = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    print(f"ratio /me : bare = {statistics.median(ratios):.2f} (median throughput; runs: {listed})")
     print(f"security headers middleware: {security_headers_cost():.2f} µs per request (in-process)")
+    print(profile)
 
 
 if __name__ == "__main__":

@@ -239,3 +239,37 @@ async def test_help_explains_each_key_and_lists_the_dimmed_ones(
         assert not screen_keys["b"].enabled  # nothing marked yet: listed, dimmed
         assert "tab" not in screen_keys  # Textual's own focus keys are not this screen's
         assert "Cursor down" in {item.description for item in dialog.keys}
+
+
+@pytest.mark.parametrize("burst", [False, True], ids=["key by key", "in one burst"])
+async def test_escape_leaves_the_search_box_so_the_screens_keys_work_at_once(
+    settings: Settings, db: Database, make_user: UserFactory, burst: bool
+) -> None:
+    await make_user(email="root@example.com")
+    await make_user(email="zed@example.com")
+    async with running_console(console_context(settings, db)) as (pilot, app):
+        screen = app.screen
+        assert isinstance(screen, UsersScreen)
+        if burst:
+            type_burst(pilot, "<slash>", "root@", "<escape>", "?")
+        else:
+            await pilot.press("slash", *"root@", "escape", "question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpDialog)  # "?" opened the help, not typed a "?"
+        assert screen.focused is screen.table
+        assert screen.query_one("#search", Input).value == "root@"  # the search stays
+        assert [row.email for row in screen.pager.window.rows] == ["root@example.com"]
+        await pilot.press("escape", "escape")  # close the help; then esc clears the search
+        await settle(pilot)
+        assert len(screen.pager.window.rows) == 2
+
+
+async def test_escape_in_a_dialogs_field_closes_the_dialog(
+    settings: Settings, db: Database
+) -> None:
+    # A dialog's own keys (tab, enter) work in its fields: esc there is "close the dialog".
+    async with running_console(console_context(settings, db)) as (pilot, _app):
+        await press_for(pilot, UserFormDialog, "n")
+        await pilot.press(*"ann@ex")
+        await press_for(pilot, UsersScreen, "escape")
+        await press_for(pilot, HelpDialog, "question_mark")

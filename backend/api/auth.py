@@ -9,8 +9,10 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from backend.api.deps import CurrentUser, PolicyDep, SessionDep
+from backend.api.raises import raises
 from backend.schemas.user import UserRead, UserRegister
 from backend.services import auth, tokens, users
+from backend.services.errors import Conflict, InvalidInput, Locked, NotAuthenticated
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -22,6 +24,7 @@ class TokenResponse(BaseModel):
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserRead)
+@raises(Conflict)
 async def register(data: UserRegister, session: SessionDep, policy: PolicyDep) -> UserRead:
     """Create an account with the `user` role."""
     user = await users.register_user(session, data, policy.hasher)
@@ -29,6 +32,7 @@ async def register(data: UserRegister, session: SessionDep, policy: PolicyDep) -
 
 
 @router.post("/login", response_model=TokenResponse)
+@raises(InvalidInput, Locked, NotAuthenticated)
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,

@@ -9,17 +9,15 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.api.raises import raises
 from backend.api.roles import declare_roles
 from backend.database import Database
 from backend.models import Role
 from backend.services import tokens
 from backend.services.actor import Actor
-from backend.services.errors import NotAuthenticated
+from backend.services.errors import NotAuthenticated, Unavailable
 from backend.services.policy import AuthPolicy
 from backend.services.tokens import AuthenticatedUser
-
-# auto_error=False: a missing token goes through the same 401 path as a bad one.
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False)
 
 
 # Dependencies are `async def` even when they do not await: FastAPI runs a plain
@@ -29,6 +27,7 @@ async def get_database(request: Request) -> Database:
     return database
 
 
+@raises(Unavailable)
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
     async with database.session() as session:
@@ -45,19 +44,32 @@ PolicyDep = Annotated[AuthPolicy, Depends(get_policy)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
-async def get_current_user(
-    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> AuthenticatedUser:
-    # Reads app.state directly rather than through two more dependencies: this runs on
-    # every authenticated request and FastAPI's per-dependency overhead shows there.
-    if not token:
-        raise NotAuthenticated("Not signed in: send an Authorization: Bearer token.")
-    database: Database = request.app.state.database
-    # A bare pooled connection, no ORM session: the lookup is one statement.
-    async with database.engine.connect() as connection:
-        return await tokens.authenticate_token(connection, request.app.state.policy, token)
+class SignedIn(OAuth2PasswordBearer):
+    """The signed-in user, from the bearer token: the security scheme is the dependency.
+
+    One dependency rather than a user lookup depending on the scheme: this runs on every
+    authenticated request and FastAPI's per-dependency overhead shows there. It reads
+    app.state directly rather than through two more dependencies for the same reason.
+    """
+
+    async def __call__(self, request: Request) -> AuthenticatedUser:  # type: ignore[override]
+        # auto_error=False: a missing token goes through the same 401 path as a bad one.
+        token = await super().__call__(request)
+        if not token:
+            raise NotAuthenticated("Not signed in: send an Authorization: Bearer token.")
+        database: Database = request.app.state.database
+        policy = request.app.state.policy
+        # A bare pooled connection, no ORM session: the lookup is one statement.
+        if database.hot is not None:
+            async with database.hot.connection() as hot:
+                return await tokens.authenticate_token(hot, policy, token)
+        async with database.engine.connect() as connection:
+            return await tokens.authenticate_token(connection, policy, token)
 
 
+get_current_user = raises(NotAuthenticated, Unavailable)(
+    SignedIn(tokenUrl="/api/auth/login", scheme_name="OAuth2PasswordBearer", auto_error=False)
+)
 CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
 
 

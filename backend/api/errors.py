@@ -37,9 +37,10 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
 DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly."
 
 
-def _status_for(error: DomainError) -> int:
+def status_for(error: type[DomainError]) -> int:
+    """The HTTP status a domain error (class) is answered with."""
     for error_type, status in STATUS_BY_ERROR.items():
-        if isinstance(error, error_type):
+        if issubclass(error, error_type):
             return status
     return 400
 
@@ -51,7 +52,9 @@ async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, Locked):
         headers["Retry-After"] = str(error.retry_after_seconds)
-    return JSONResponse({"detail": error.message}, status_code=_status_for(error), headers=headers)
+    return JSONResponse(
+        {"detail": error.message}, status_code=status_for(type(error)), headers=headers
+    )
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from backend.api.deps import DatabaseDep
@@ -13,7 +16,19 @@ from backend.services import schema
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Liveness and database status")
+class HealthReport(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable"]
+    revision: str | None
+    detail: str | None = None
+
+
+@router.get(
+    "/health",
+    summary="Liveness and database status",
+    response_model=HealthReport,
+    responses={503: {"model": HealthReport, "description": "The database cannot be reached."}},
+)
 async def health(database: DatabaseDep) -> JSONResponse:
     try:
         async with database.engine.connect() as connection:

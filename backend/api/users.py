@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from backend.api.deps import (
     ActorDep,
@@ -15,21 +15,26 @@ from backend.api.deps import (
     StaffActorDep,
     StaffOrSelfActorDep,
 )
+from backend.api.raises import raises
 from backend.models import Role
 from backend.schemas.user import MeUpdate, UserCreate, UserPage, UserRead, UserUpdate
 from backend.services import user_search, users
+from backend.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from backend.services.user_search import MAX_PAGE_SIZE, UserQuery, UserSort
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
 
 @router.get("/me", response_model=UserRead)
-async def read_me(current: CurrentUser) -> UserRead:
+async def read_me(current: CurrentUser) -> Response:
     """The signed-in user's profile."""
-    return current.user
+    # The most frequent request there is: pydantic-core writes the JSON in one step
+    # instead of FastAPI validating the model again and encoding it through dicts.
+    return Response(current.user.model_dump_json(), media_type="application/json")
 
 
 @router.patch("/me", response_model=UserRead)
+@raises(Conflict, InvalidInput, NotFound, PermissionDenied)
 async def update_me(
     data: MeUpdate, actor: ActorDep, session: SessionDep, policy: PolicyDep
 ) -> UserRead:
@@ -44,6 +49,7 @@ async def update_me(
 
 
 @router.get("", response_model=UserPage)
+@raises(InvalidInput, PermissionDenied)
 async def list_users(
     actor: StaffActorDep,
     session: SessionDep,
@@ -69,6 +75,7 @@ async def list_users(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRead)
+@raises(Conflict, PermissionDenied)
 async def create_user(
     data: UserCreate, actor: StaffActorDep, session: SessionDep, policy: PolicyDep
 ) -> UserRead:
@@ -77,11 +84,13 @@ async def create_user(
 
 
 @router.get("/{user_id}", response_model=UserRead)
+@raises(NotFound, PermissionDenied)
 async def read_user(user_id: int, actor: StaffOrSelfActorDep, session: SessionDep) -> UserRead:
     return UserRead.model_validate(await users.get_user(session, actor, user_id))
 
 
 @router.patch("/{user_id}", response_model=UserRead)
+@raises(Conflict, NotFound, PermissionDenied)
 async def update_user(
     user_id: int, data: UserUpdate, actor: StaffActorDep, session: SessionDep, policy: PolicyDep
 ) -> UserRead:
@@ -95,18 +104,21 @@ async def update_user(
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@raises(Conflict, NotFound, PermissionDenied)
 async def delete_user(user_id: int, actor: AdminActorDep, session: SessionDep) -> None:
     """Delete an account (administrators only; never the last active one)."""
     await users.delete_user(session, actor, user_id)
 
 
 @router.post("/{user_id}/revoke-tokens", response_model=UserRead)
+@raises(Conflict, NotFound, PermissionDenied)
 async def revoke_tokens(user_id: int, actor: StaffActorDep, session: SessionDep) -> UserRead:
     """Force logout: every token issued to this user before now stops working."""
     return UserRead.model_validate(await users.revoke_user_tokens(session, actor, user_id))
 
 
 @router.post("/{user_id}/unlock", response_model=UserRead)
+@raises(Conflict, NotFound, PermissionDenied)
 async def unlock(user_id: int, actor: StaffActorDep, session: SessionDep) -> UserRead:
     """Clear a login lockout."""
     unlocked = await users.unlock_user(session, actor, user_id)

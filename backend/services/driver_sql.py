@@ -13,6 +13,7 @@ datetimes, which UTCDateTime leaves as they are there.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +26,14 @@ from sqlalchemy.sql.compiler import SQLCompiler
 AnySelect = Select[*tuple[Any, ...]]
 
 
+@dataclass(frozen=True, slots=True)
+class HotConnection:
+    """A connection from the hot pool (backend/hot_pool.py) and its statements' dialect."""
+
+    driver: Any  # asyncpg's connection (the pool's proxy of one)
+    dialect: Dialect
+
+
 @lru_cache(maxsize=1024)
 def _compiled(statement: AnySelect, dialect: Dialect) -> SQLCompiler:
     # Select hashes by identity: the statements passed here are built once and kept.
@@ -33,20 +42,49 @@ def _compiled(statement: AnySelect, dialect: Dialect) -> SQLCompiler:
     return compiled
 
 
-async def fetch_rows(
-    connection: AsyncConnection, statement: AnySelect, parameters: Mapping[str, Any]
-) -> Sequence[Sequence[Any]]:
-    """Every row of `statement`, each a sequence of the selected columns' values."""
-    if connection.dialect.driver != "asyncpg":
-        return await _through_core(connection, statement, parameters)
+@lru_cache(maxsize=1024)
+def _fixed_sql(statement: AnySelect, dialect: Dialect) -> tuple[str, tuple[str, ...]] | None:
+    """The SQL and its parameters' order, when nothing is rendered per execution."""
+    compiled = _compiled(statement, dialect)
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        return None
+    return compiled.string, tuple(compiled.positiontup or ())
+
+
+@lru_cache(maxsize=1024)
+def _column_names(statement: AnySelect) -> tuple[str, ...]:
+    return tuple(statement.selected_columns.keys())
+
+
+def _sql_and_values(
+    statement: AnySelect, dialect: Dialect, parameters: Mapping[str, Any]
+) -> tuple[str, Sequence[Any]]:
+    if (fixed := _fixed_sql(statement, dialect)) is not None:
+        sql, names = fixed
+        return sql, [parameters[name] for name in names]
     # The expanded state renders literal_execute parameters (search terms) into the
     # SQL, exactly as Core execution does, and orders the others for $1, $2, ...
-    state = _compiled(statement, connection.dialect).construct_expanded_state(parameters)
+    state = _compiled(statement, dialect).construct_expanded_state(parameters)
+    return state.statement, state.positional_parameters or ()
+
+
+async def fetch_rows(
+    connection: AsyncConnection | HotConnection,
+    statement: AnySelect,
+    parameters: Mapping[str, Any],
+) -> Sequence[Sequence[Any]]:
+    """Every row of `statement`, each a sequence of the selected columns' values."""
+    if isinstance(connection, HotConnection):
+        # The hot pool's own asyncpg connection: its errors are the pool's to translate.
+        sql, values = _sql_and_values(statement, connection.dialect, parameters)
+        hot_records: Sequence[Sequence[Any]] = await connection.driver.fetch(sql, *values)
+        return hot_records
+    if connection.dialect.driver != "asyncpg":
+        return await _through_core(connection, statement, parameters)
+    sql, values = _sql_and_values(statement, connection.dialect, parameters)
     driver = await _driver_connection(connection)
     try:
-        records: Sequence[Sequence[Any]] = await driver.fetch(
-            state.statement, *(state.positional_parameters or ())
-        )
+        records: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
     except Exception:
         # The driver's own error: SQLAlchemy meets the same statement and translates
         # what happens as for every other query (a lost connection becomes a
@@ -75,10 +113,12 @@ async def _through_core(
 
 
 async def fetch_first(
-    connection: AsyncConnection, statement: AnySelect, parameters: Mapping[str, Any]
+    connection: AsyncConnection | HotConnection,
+    statement: AnySelect,
+    parameters: Mapping[str, Any],
 ) -> dict[str, Any] | None:
     """The first row of `statement` by column name, or None."""
     rows = await fetch_rows(connection, statement, parameters)
     if not rows:
         return None
-    return dict(zip(statement.selected_columns.keys(), rows[0], strict=True))
+    return dict(zip(_column_names(statement), rows[0], strict=True))

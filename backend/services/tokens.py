@@ -23,6 +23,7 @@ from backend.schemas.user import UserRead
 from backend.services import driver_sql, permissions
 from backend.services.actor import Actor
 from backend.services.audit import record_event, user_target
+from backend.services.driver_sql import HotConnection
 from backend.services.errors import InvalidInput, NotAuthenticated, NotFound
 from backend.services.jwt_codec import (
     InvalidReason,
@@ -33,6 +34,7 @@ from backend.services.jwt_codec import (
     check_token,
     encode_token,
 )
+from backend.services.jwt_verify import verify_token
 from backend.services.policy import AuthPolicy
 from backend.services.token_claims import check_extra_claims
 from backend.services.token_claims import parse_claim_assignments as parse_claim_assignments
@@ -159,24 +161,25 @@ async def mint_token(
 
 
 async def authenticate_token(
-    session: AsyncSession | AsyncConnection, policy: AuthPolicy, token: str
+    session: AsyncSession | AsyncConnection | HotConnection, policy: AuthPolicy, token: str
 ) -> AuthenticatedUser:
     """The user a bearer token stands for, with every check. Raises NotAuthenticated.
 
     Runs on every authenticated request, so it also takes a bare connection: the API
     passes one without an ORM session or transaction around it.
     """
-    check = check_token(
+    check = verify_token(
         token, policy.signing_key, policy.algorithm, leeway_seconds=policy.leeway_seconds
     )
-    if not check.valid or check.claims is None:
+    if check.claims is None:
         raise NotAuthenticated(check.detail)
     user, revocation = await _load_token_subject(session, check.claims)
-    result, reason = policy_verdict(check.claims, user, revocation, utcnow())
+    # The reason alone: the lane's wording is for the Tokens screen, not every request.
+    reason = policy_reason(check.claims, user, revocation, utcnow())
+    if revocation is not None:
+        raise NotAuthenticated(_revoked_detail(revocation))
     if reason is not None or user is None:
-        raise NotAuthenticated(
-            result.detail if reason is InvalidReason.REVOKED else GENERIC_TOKEN_ERROR
-        )
+        raise NotAuthenticated(GENERIC_TOKEN_ERROR)
     return AuthenticatedUser(
         user=user,
         jti=check.claims.jti,
@@ -244,41 +247,64 @@ async def find_token_subject(
     return None if row is None else UserRead.model_validate(row, from_attributes=True)
 
 
+def policy_reason(
+    claims: TokenClaims,
+    user: UserRead | None,
+    revocation: RevocationInfo | None,
+    now: dt.datetime,
+) -> InvalidReason | None:
+    """Why the policy lane fails (revocation, the sessions' cut-off, the account's age and
+    state), or None."""
+    if revocation is not None:
+        return InvalidReason.REVOKED
+    if user is None:
+        return InvalidReason.USER_NOT_FOUND
+    if user.tokens_valid_after is not None and claims.iat < user.tokens_valid_after.timestamp():
+        return InvalidReason.ISSUED_BEFORE_LOGOUT
+    # iat is whole seconds (rounded down), created_at is not: compare whole seconds.
+    if claims.iat < math.floor(user.created_at.timestamp()):
+        return InvalidReason.ISSUED_BEFORE_ACCOUNT
+    if not user.is_active:
+        return InvalidReason.USER_INACTIVE
+    if user.locked_until is not None and user.locked_until > now:
+        return InvalidReason.USER_LOCKED
+    return None
+
+
 def policy_verdict(
     claims: TokenClaims,
     user: UserRead | None,
     revocation: RevocationInfo | None,
     now: dt.datetime,
 ) -> tuple[LaneResult, InvalidReason | None]:
-    """The policy lane: revocation, the sessions' cut-off, the account's age and state."""
+    """The policy lane, worded: revocation, the sessions' cut-off, the account's age and state."""
+    reason = policy_reason(claims, user, revocation, now)
+    if reason is None:
+        assert user is not None
+        return LaneResult(LaneStatus.PASS, f"User {user.email} is active; not revoked."), None
     if revocation is not None:
-        when = _utc_text(revocation.revoked_at)
-        detail = f"The token was revoked at {when} by {revocation.revoked_by or 'unknown'}."
-        return LaneResult(LaneStatus.FAIL, detail), InvalidReason.REVOKED
-    if user is None:
-        return (
-            LaneResult(LaneStatus.FAIL, f"User {claims.sub} does not exist."),
-            InvalidReason.USER_NOT_FOUND,
-        )
-    if user.tokens_valid_after is not None and claims.iat < user.tokens_valid_after.timestamp():
+        detail = _revoked_detail(revocation)
+    elif user is None:
+        detail = f"User {claims.sub} does not exist."
+    else:
+        detail = _policy_failure(reason, user)
+    return LaneResult(LaneStatus.FAIL, detail), reason
+
+
+def _policy_failure(reason: InvalidReason, user: UserRead) -> str:
+    if reason is InvalidReason.ISSUED_BEFORE_LOGOUT and user.tokens_valid_after is not None:
         when = _utc_text(user.tokens_valid_after)
-        return (
-            LaneResult(
-                LaneStatus.FAIL, f"The token was issued before the user's sessions ended at {when}."
-            ),
-            InvalidReason.ISSUED_BEFORE_LOGOUT,
-        )
-    # iat is whole seconds (rounded down), created_at is not: compare whole seconds.
-    if claims.iat < math.floor(user.created_at.timestamp()):
-        return (
-            LaneResult(LaneStatus.FAIL, f"The token was issued before user {user.id} existed."),
-            InvalidReason.ISSUED_BEFORE_ACCOUNT,
-        )
-    if not user.is_active:
-        return LaneResult(LaneStatus.FAIL, "The user is inactive."), InvalidReason.USER_INACTIVE
-    if user.locked_until is not None and user.locked_until > now:
-        return LaneResult(LaneStatus.FAIL, "The user is locked out."), InvalidReason.USER_LOCKED
-    return LaneResult(LaneStatus.PASS, f"User {user.email} is active; not revoked."), None
+        return f"The token was issued before the user's sessions ended at {when}."
+    if reason is InvalidReason.ISSUED_BEFORE_ACCOUNT:
+        return f"The token was issued before user {user.id} existed."
+    if reason is InvalidReason.USER_INACTIVE:
+        return "The user is inactive."
+    return "The user is locked out."
+
+
+def _revoked_detail(revocation: RevocationInfo) -> str:
+    when = _utc_text(revocation.revoked_at)
+    return f"The token was revoked at {when} by {revocation.revoked_by or 'unknown'}."
 
 
 def _token_subject_statement() -> Select[Any]:
@@ -298,7 +324,7 @@ TOKEN_SUBJECT = _token_subject_statement()
 
 
 async def _load_token_subject(
-    session: AsyncSession | AsyncConnection, claims: TokenClaims
+    session: AsyncSession | AsyncConnection | HotConnection, claims: TokenClaims
 ) -> tuple[UserRead | None, RevocationInfo | None]:
     """The user and the token's revocation, in one round trip (the hot path of every request)."""
     user_id = subject_user_id(claims.sub)

@@ -54,7 +54,9 @@ class TokensScreen(ConsoleScreen):
         Binding("f", "force_logout", "Force logout", id="tokens.force_logout"),
         Binding("c", "copy_token", "Copy token", id="tokens.copy"),
         Binding("p", "use_in_probe", "Use in probe", id="tokens.probe"),
-        Binding("escape", "leave_field", "Leave field", id="tokens.back"),
+        # Priority: in "esc ?" typed in one burst the "?" must find the focus already out
+        # of the field. Out of a field the binding is off, so a Select's own esc works.
+        Binding("escape", "leave_field", "Leave field", id="tokens.back", priority=True),
     ]
 
     def compose_content(self) -> ComposeResult:
@@ -153,8 +155,8 @@ class TokensScreen(ConsoleScreen):
         self.query_one(SEARCH_FIELDS[active], Input).focus()
 
     def action_leave_field(self) -> None:
-        """esc: from a field back to the tabs."""
-        self.query_one(TabbedContent).query_one(Tabs).focus()
+        """esc: from a field back to the tabs (at once, not in Widget.focus's turn)."""
+        self.set_focus(self.query_one(TabbedContent).query_one(Tabs))
 
     def action_revoke(self) -> None:
         self.query_one(RevokePane).request_revoke()

@@ -97,8 +97,12 @@ class UsersScreen(UserActions):
             "back",
             "Back",
             show=False,
-            tooltip="Close the detail panel, else clear the marks, else clear the filters",
+            tooltip="Leave the search box, else close the detail panel, else clear the marks, "
+            "else clear the filters",
             id="users.back",
+            # Priority: in "esc ?" typed in one burst the "?" must find the focus already
+            # out of the search box (no widget on this screen has an esc of its own).
+            priority=True,
         ),
     ]
 
@@ -347,11 +351,15 @@ class UsersScreen(UserActions):
             self.refresh_bindings()
 
     def action_back(self) -> None:
-        """esc: close the detail panel, then clear marks, then clear the filters."""
-        if self.has_class("detail-open") and not self.has_class("-wide"):
+        """esc: leave the search box (the search stays: a second esc clears it), else
+        close the detail panel, then clear marks, then clear the filters."""
+        filters = self.query_one(UserFilters)
+        if filters.search_focused:
+            self.set_focus(self.table)  # at once, not in Widget.focus's turn
+        elif self.has_class("detail-open") and not self.has_class("-wide"):
             self.remove_class("detail-open")
         elif self.marked:
             self.notify(f"Cleared {count(len(self.marked))} marks.")
             self.clear_marks()
-        elif not self.query_one(UserFilters).clear():
+        elif not filters.clear():
             self.table.focus()

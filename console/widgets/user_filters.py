@@ -90,7 +90,9 @@ class UserFilters(Horizontal):
 
     @property
     def search_focused(self) -> bool:
-        return self.query_one("#search", Input).has_focus
+        # The screen's focus, not has_focus: that waits for the box to handle its Focus
+        # event, behind the keys of a burst.
+        return self.screen.focused is self.query_one("#search", Input)
 
     def clear(self) -> bool:
         """Empty the search and reset the filters; False when there was nothing to clear."""
