@@ -179,3 +179,33 @@ async def test_list_events_filters_and_pages_newest_first(session: AsyncSession)
     assert [event.action for event in by_actor] == ["auth.login_failed"]
     by_action = await list_events(session, AuditFilter(action="thing.touch"), limit=0)
     assert len(by_action) == 1  # a limit below 1 still returns one page of one
+
+
+async def test_list_events_filters_by_time_and_free_text_and_pages_up(
+    session: AsyncSession,
+) -> None:
+    recorded = [
+        record_event(session, CONSOLE, "user.update", "user:1", {"full_name": ["A", "Ann_50%"]}),
+        record_event(session, "auth", "auth.login_failed", "user:2", {"failed_login_count": 1}),
+        record_event(session, CONSOLE, "token.issue", "user:2", {"jti": [None, "abc"]}),
+    ]
+    start = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    for minutes, event in enumerate(recorded):
+        event.at = start + dt.timedelta(minutes=minutes)
+    await session.commit()
+    events = await list_events(session)
+    middle = events[1]
+    assert [e.action for e in await list_events(session, AuditFilter(text="ANN_50%"))] == [
+        "user.update"
+    ]
+    assert await list_events(session, AuditFilter(text="nn_5_%")) == []  # _ and % are literal
+    assert [e.target for e in await list_events(session, AuditFilter(text="user:2"))] == [
+        "user:2",
+        "user:2",
+    ]
+    since = await list_events(session, AuditFilter(since=middle.at))
+    assert [e.id for e in since] == [events[0].id, middle.id]
+    until = await list_events(session, AuditFilter(until=middle.at))
+    assert [e.id for e in until] == [events[2].id]
+    above = await list_events(session, limit=1, after_id=events[2].id)
+    assert [e.id for e in above] == [middle.id]

@@ -1,4 +1,8 @@
-"""The audit log: every write through a service records who did what to which target."""
+"""The audit log: every write through a service records who did what to which target.
+
+Events are linked into a hash chain when their transaction commits
+(backend.services.audit_chain); `prune_events` cuts the chain's old end, audited.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.models import AuditEvent
+from backend.models import AuditChain, AuditEvent
+from backend.services import permissions
 from backend.services.actor import Actor
+from backend.services.audit_chain import HEAD_ID, queue_for_chain
+from backend.services.errors import Conflict, InvalidInput
 
 # Values of these fields never reach the audit log; only the fact that they changed.
 SECRET_FIELDS = frozenset({"password", "hashed_password", "token", "access_token", "secret"})
+MAX_PAGE = 500
+PRUNE_ACTION = "audit.prune"
 
 
 def describe_changes(changes: Mapping[str, tuple[Any, Any]]) -> dict[str, Any]:
@@ -41,7 +50,10 @@ def record_event(
     target: str = "",
     changes: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session's transaction (the caller commits both together)."""
+    """Add an audit event to the session's transaction (the caller commits both together).
+
+    The commit links it into the hash chain.
+    """
     event = AuditEvent(
         actor=actor.label if isinstance(actor, Actor) else actor,
         action=action,
@@ -50,14 +62,58 @@ def record_event(
         at=dt.datetime.now(dt.UTC),
     )
     session.add(event)
+    queue_for_chain(session, event)
     return event
 
 
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
+    """Exact actor, action and target; `since` inclusive, `until` exclusive; `text` anywhere."""
+
     target: str | None = None
     actor: str | None = None
     action: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    text: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        exact = {
+            AuditEvent.target: self.target,
+            AuditEvent.actor: self.actor,
+            AuditEvent.action: self.action,
+        }
+        conditions = [column == value for column, value in exact.items() if value]
+        if self.since is not None:
+            conditions.append(AuditEvent.at >= self.since)
+        if self.until is not None:
+            conditions.append(AuditEvent.at < self.until)
+        if self.text:
+            pattern = "%" + _escape_like(self.text.lower()) + "%"
+            searched = (AuditEvent.actor, AuditEvent.action, AuditEvent.target)
+            conditions.append(
+                or_(
+                    *(func.lower(column).like(pattern, escape="\\") for column in searched),
+                    func.lower(cast(AuditEvent.changes, String)).like(pattern, escape="\\"),
+                )
+            )
+        return conditions
+
+    def described(self) -> dict[str, str]:
+        """The filters that are set, as text (for an export's own audit event)."""
+        values = {
+            "target": self.target,
+            "actor": self.actor,
+            "action": self.action,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "text": self.text,
+        }
+        return {name: value for name, value in values.items() if value}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def list_events(
@@ -66,20 +122,95 @@ async def list_events(
     *,
     limit: int = 50,
     before_id: int | None = None,
+    after_id: int | None = None,
 ) -> list[AuditEvent]:
-    """Newest first; page with `before_id` (the smallest id of the previous page)."""
+    """Newest first, at most `limit` (1 to 500) events matching `filters`.
+
+    Keyset paging: `before_id` gives the page below an event (older), `after_id`
+    the page above it (newer, still newest first).
+    """
     filters = filters or AuditFilter()
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(max(1, min(limit, 500)))
-    if filters.target is not None:
-        query = query.where(AuditEvent.target == filters.target)
-    if filters.actor is not None:
-        query = query.where(AuditEvent.actor == filters.actor)
-    if filters.action is not None:
-        query = query.where(AuditEvent.action == filters.action)
+    limit = max(1, min(limit, MAX_PAGE))
+    query = select(AuditEvent).where(*filters.conditions()).limit(limit)
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
-    return list((await session.scalars(query)).all())
+    if after_id is None:
+        return list((await session.scalars(query.order_by(AuditEvent.id.desc()))).all())
+    query = query.where(AuditEvent.id > after_id).order_by(AuditEvent.id)
+    return list(reversed((await session.scalars(query)).all()))
 
 
 def user_target(user_id: int) -> str:
     return f"user:{user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PruneResult:
+    deleted: int
+    cutoff: dt.datetime
+    through_seq: int  # the chain now starts after this link
+
+
+async def prune_events(
+    session: AsyncSession, actor: Actor, older_than_days: int, *, now: dt.datetime | None = None
+) -> PruneResult:
+    """Delete the events older than `older_than_days` days, audited as `audit.prune`.
+
+    Only the chain's old end goes (no event newer than the cut-off), and the head
+    row keeps the hash it ended on, so the rest stays verifiable. Raises
+    PermissionDenied (not an admin), InvalidInput (fewer than 1 day), Conflict (the
+    chain is broken where it would be cut).
+    """
+    permissions.require_admin(actor, "prune the audit log")
+    if older_than_days < 1:
+        raise InvalidInput("Keep at least one day: --older-than must be 1 or more days.")
+    cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=older_than_days)
+    head = await _lock_head(session)
+    through = await _last_link_before(session, cutoff, head.head_seq)
+    deleted = 0
+    if through > head.pruned_through_seq:
+        anchor = await session.scalar(
+            select(AuditEvent.chain_hash).where(AuditEvent.chain_seq == through)
+        )
+        if anchor is None:
+            await session.rollback()
+            raise Conflict(f"The audit chain is broken at link {through}; verify it first.")
+        deleted += await _delete(session, AuditEvent.chain_seq <= through)
+        await session.execute(
+            update(AuditChain)
+            .where(AuditChain.id == HEAD_ID)
+            .values(pruned_through_seq=through, anchor_hash=anchor)
+        )
+    # Events from before the chain existed go by their date alone.
+    deleted += await _delete(session, AuditEvent.chain_seq.is_(None), AuditEvent.at < cutoff)
+    changes = {"older_than_days": older_than_days, "cutoff": cutoff.isoformat(), "deleted": deleted}
+    record_event(session, actor, PRUNE_ACTION, "", changes)
+    await session.commit()
+    return PruneResult(deleted, cutoff, max(through, head.pruned_through_seq))
+
+
+async def _lock_head(session: AsyncSession) -> AuditChain:
+    # A no-op UPDATE locks the head on both dialects (a row lock; SQLite's write lock).
+    await session.execute(
+        update(AuditChain)
+        .where(AuditChain.id == HEAD_ID)
+        .values(head_seq=AuditChain.head_seq)
+        .execution_options(synchronize_session=False)
+    )
+    return await session.get_one(AuditChain, HEAD_ID, populate_existing=True)
+
+
+async def _last_link_before(session: AsyncSession, cutoff: dt.datetime, head_seq: int) -> int:
+    first_kept = await session.scalar(
+        select(func.min(AuditEvent.chain_seq)).where(
+            AuditEvent.chain_seq.is_not(None), AuditEvent.at >= cutoff
+        )
+    )
+    return head_seq if first_kept is None else first_kept - 1
+
+
+async def _delete(session: AsyncSession, *conditions: ColumnElement[bool]) -> int:
+    result = await session.execute(
+        delete(AuditEvent).where(*conditions).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
