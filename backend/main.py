@@ -12,13 +12,20 @@ from backend.api.errors import install_error_handlers
 from backend.config import Settings, get_settings
 from backend.database import Database
 from backend.middleware import RequestIdMiddleware, RequestLoggingMiddleware
+from backend.middleware.request_log import RequestLog
 from backend.services.policy import AuthPolicy
 
 API_TITLE = "backend-console API"
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    request_log: RequestLog | None = None,
+) -> FastAPI:
     """Build the API. Pass `database` to share the console's engine (it then owns it).
+
+    `request_log` receives every request (the console's live log).
 
     Raises ConfigError when the settings are unusable (e.g. no SECRET_KEY in production).
     """
@@ -47,6 +54,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(auth.router)
     app.include_router(users.router)
     # Added last, so they run first: every response, errors included, gets an id and a log line.
-    app.add_middleware(RequestLoggingMiddleware)
+    app.add_middleware(RequestLoggingMiddleware, request_log=request_log)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -10,11 +10,15 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from backend.config import Settings
 from backend.database import Database, utcnow
 from backend.services.actor import Actor
 from backend.services.policy import AuthPolicy
+
+if TYPE_CHECKING:
+    from backend.middleware.request_log import RequestLog
 
 
 @dataclass(slots=True)
@@ -25,6 +29,9 @@ class ConsoleContext:
     actor: Actor
     read_only: bool = False
     api_url: str | None = None  # None while the embedded server is off
+    # The embedded server's live request log and when it started (the Dashboard shows both).
+    request_log: RequestLog | None = None
+    api_started_at: dt.datetime | None = None
     # What "now" is for the screens (relative times, lock state); tests pin it.
     clock: Callable[[], dt.datetime] = field(default=utcnow)
     # The zone dates are shown in; None means the machine's local zone.
