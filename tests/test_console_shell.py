@@ -63,7 +63,6 @@ async def test_area_keys_switch_screens_and_placeholders_say_so(
 ) -> None:
     async with running_console(console_context(settings, db)) as (pilot, app):
         for key, title in (
-            ("d", "Dashboard"),
             ("m", "Migrations"),
             ("r", "Routes"),
             ("a", "Audit"),
@@ -78,6 +77,9 @@ async def test_area_keys_switch_screens_and_placeholders_say_so(
         await pilot.press("escape", "u")  # the Tokens screen opens in its token field
         await settle(pilot)
         assert isinstance(app.screen, UsersScreen)
+        await pilot.press("d")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DashboardScreen"
 
 
 async def test_help_lists_the_keys_of_the_screen_and_of_the_app(
@@ -163,7 +165,7 @@ async def test_quitting_during_a_query_ends_it_and_closes_its_connection_before_
 ) -> None:
     threads_before = set(threading.enumerate())
     tasks_before = asyncio.all_tasks()
-    app = BackendConsoleApp(console_context(settings, db), server=None)
+    app = BackendConsoleApp(console_context(settings, db), server=None, first_area="users")
     running = asyncio.Event()
     workers: list[Worker[None]] = []
 
@@ -311,7 +313,7 @@ async def test_a_failing_worker_shows_a_notice_and_the_console_stays_up(
         raise RuntimeError("the page query broke")
 
     monkeypatch.setattr("console.screens.user_paging.page_user_rows", broken)
-    app = BackendConsoleApp(console_context(settings, db), server=None)
+    app = BackendConsoleApp(console_context(settings, db), server=None, first_area="users")
     async with app.run_test() as pilot:
         with contextlib.suppress(WorkerFailed):
             await app.workers.wait_for_complete()
@@ -331,7 +333,7 @@ async def test_a_failing_action_shows_a_notice_and_the_screen_keeps_working(
         raise ValueError("a bug in an action")
 
     monkeypatch.setattr(UsersScreen, "action_export_csv", broken)
-    app = BackendConsoleApp(console_context(settings, db), server=None)
+    app = BackendConsoleApp(console_context(settings, db), server=None, first_area="users")
     async with app.run_test() as pilot:
         await settle(pilot)
         await pilot.press("x")
@@ -357,7 +359,7 @@ async def test_a_crashing_handler_restarts_its_screen_instead_of_closing_the_con
         original(screen, event)
 
     monkeypatch.setattr(UsersScreen, "on_user_filters_changed", broken_once)
-    app = BackendConsoleApp(console_context(settings, db), server=None)
+    app = BackendConsoleApp(console_context(settings, db), server=None, first_area="users")
     async with app.run_test() as pilot:
         await settle(pilot)
         crashed = app.screen

@@ -121,7 +121,7 @@ def console(settings: Settings, *, actor: Actor = TESTER, read_only: bool = Fals
         clock=lambda: FIXED_NOW,
         display_timezone=dt.UTC,
     )
-    return BackendConsoleApp(context, server=None)
+    return BackendConsoleApp(context, server=None, first_area="users")
 
 
 def after(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any]], Any]:

@@ -23,6 +23,12 @@ class Area:
     build: Callable[[], Screen[Any]]
 
 
+def _dashboard() -> Screen[Any]:
+    from console.screens.dashboard import DashboardScreen
+
+    return DashboardScreen()
+
+
 def _users() -> Screen[Any]:
     from console.screens.users import UsersScreen
 
@@ -44,7 +50,7 @@ _MIGRATIONS = "Run and roll back Alembic migrations."
 _ROUTES = "Probe the API's routes."
 _AUDIT = "Browse the audit log."
 AREAS: tuple[Area, ...] = (
-    Area("dashboard", "d", "Dashboard", _DASHBOARD, _placeholder("Dashboard", _DASHBOARD)),
+    Area("dashboard", "d", "Dashboard", _DASHBOARD, _dashboard),
     Area("users", "u", "Users", "Find and manage user accounts.", _users),
     Area("tokens", "t", "Tokens", "Issue, inspect and revoke JWTs.", _tokens),
     Area("migrations", "m", "Migrations", _MIGRATIONS, _placeholder("Migrations", _MIGRATIONS)),
