@@ -209,3 +209,37 @@ async def test_list_events_filters_by_time_and_free_text_and_pages_up(
     assert [e.id for e in until] == [events[2].id]
     above = await list_events(session, limit=1, after_id=events[2].id)
     assert [e.id for e in above] == [middle.id]
+
+
+async def test_export_writes_the_filtered_events_as_csv_and_is_audited(
+    session: AsyncSession,
+) -> None:
+    import csv
+    import io
+
+    from backend.services.audit_export import export_events_csv
+
+    for number in range(5):
+        record_event(session, CONSOLE, "thing.touch", "user:1", {"n": number})
+    record_event(session, CONSOLE, "user.update", "user:2", {"full_name": ["=cmd()", "B"]})
+    await session.commit()
+    out = io.StringIO()
+    progress: list[int] = []
+    written = await export_events_csv(
+        session,
+        CONSOLE,
+        AuditFilter(action="thing.touch"),
+        out,
+        on_progress=progress.append,
+        page_size=2,
+    )
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert written == 5
+    assert progress == [2, 4, 5]
+    assert rows[0] == ["id", "at", "actor", "action", "target", "changes", "chain_seq"]
+    assert [json.loads(row[5])["n"] for row in rows[1:]] == [4, 3, 2, 1, 0]
+    newest = (await list_events(session, limit=1))[0]
+    assert (newest.action, newest.changes) == (
+        "audit.export",
+        {"count": 5, "filters": {"action": "thing.touch"}},
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="List, verify and prune the audit log.", no_args_is_help=True)
 
 MAX_LIST_LIMIT = 100_000
-_RELATIVE = re.compile(r"(\d+)\s*([mhdw])")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 @app.command("list")
@@ -65,21 +62,14 @@ def list_events(
 
 def parse_since(text: str | None, now: dt.datetime | None = None) -> dt.datetime | None:
     """An ISO date or time (UTC unless it says otherwise), or a span ago such as 2h or 3d."""
+    from console.time_input import EXAMPLES, parse_moment
+
     if text is None:
         return None
-    relative = _RELATIVE.fullmatch(text.strip().lower())
-    if relative is not None:
-        amount, unit = relative.groups()
-        span = dt.timedelta(**{_UNITS[unit]: int(amount)})
-        return (now or dt.datetime.now(dt.UTC)) - span
     try:
-        moment = dt.datetime.fromisoformat(text.strip())
+        return parse_moment(text, now or dt.datetime.now(dt.UTC))
     except ValueError:
-        raise CliError(
-            f"Invalid --since {text!r}: give a date (2026-12-01), a time (2026-12-01T10:00) "
-            "or a span ago (30m, 2h, 3d, 1w)."
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        raise CliError(f"Invalid --since {text!r}: give {EXAMPLES}.") from None
 
 
 async def _list(state: CliState, filters: AuditFilter, limit: int) -> list[AuditEvent]:
