@@ -305,4 +305,4 @@ class DashboardScreen(ConsoleScreen):
     def _open_event(self, option_id: str | None) -> None:
         opener = getattr(self.app, "open_audit_at", None)
         if option_id is not None and opener is not None:
-            opener(int(option_id))
+            self.app.call_later(opener, int(option_id))

@@ -41,6 +41,12 @@ def _tokens() -> Screen[Any]:
     return TokensScreen()
 
 
+def _audit() -> Screen[Any]:
+    from console.screens.audit import AuditScreen
+
+    return AuditScreen()
+
+
 def _placeholder(title: str, purpose: str) -> Callable[[], Screen[Any]]:
     return lambda: PlaceholderScreen(title, purpose)
 
@@ -55,5 +61,5 @@ AREAS: tuple[Area, ...] = (
     Area("tokens", "t", "Tokens", "Issue, inspect and revoke JWTs.", _tokens),
     Area("migrations", "m", "Migrations", _MIGRATIONS, _placeholder("Migrations", _MIGRATIONS)),
     Area("routes", "r", "Routes", _ROUTES, _placeholder("Routes", _ROUTES)),
-    Area("audit", "a", "Audit", _AUDIT, _placeholder("Audit log", _AUDIT)),
+    Area("audit", "a", "Audit", _AUDIT, _audit),
 )
