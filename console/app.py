@@ -143,6 +143,7 @@ class BackendConsoleApp(App[None]):
         """
         try:
             checked = await prepare_schema(self.context)
+            self.context.schema_at_head = checked.at_head
             self.context.schema_checked.set()
             self.post_message(self.SchemaChecked(checked))
             if self.server_address is not None:

@@ -39,6 +39,8 @@ class ConsoleContext:
     # Set once the app has checked (and, for the embedded default, migrated) the schema:
     # screens wait for it before their first query.
     schema_checked: asyncio.Event = field(default_factory=asyncio.Event)
+    # Whether that check found the schema at head (False: tables may lack new columns).
+    schema_at_head: bool = True
     # A token the Tokens screen handed to the route probe ("use in route probe").
     probe_token: str | None = None
 

@@ -186,6 +186,8 @@ class DashboardScreen(ConsoleScreen):
     async def refresh_audit(self) -> None:
         context = self.context
         await context.schema_checked.wait()
+        if not context.schema_at_head:
+            return  # the audit table may lack the chain's columns until the migrations run
         async with context.database.session() as session:
             events = await list_events(session, limit=RECENT_EVENTS)
             # Only the links added since the last check: the first check walks them all.
