@@ -97,7 +97,8 @@ async def test_the_live_log_shows_the_embedded_servers_requests_filtered_and_pau
     app = BackendConsoleApp(context, server=ServerAddress("127.0.0.1", 0))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: context.api_url is not None)
-        async with httpx.AsyncClient(base_url=context.api_url, trust_env=False) as http:
+        api_url = str(context.api_url)
+        async with httpx.AsyncClient(base_url=api_url, trust_env=False) as http:
             await http.get("/api/users/me", headers={"Authorization": "Bearer not-a-token"})
             await http.get("/health")
             await http.get("/nowhere")
@@ -120,7 +121,7 @@ async def test_the_live_log_shows_the_embedded_servers_requests_filtered_and_pau
 
         await pilot.press("escape", "p")
         assert "PAUSED" in text_of(app, "#requests-paused")
-        async with httpx.AsyncClient(base_url=context.api_url, trust_env=False) as http:
+        async with httpx.AsyncClient(base_url=api_url, trust_env=False) as http:
             await http.get("/api/users/me/unknown")
         await pilot.pause(1.5)
         assert "/api/users/me/unknown" not in text_of(app, "#requests-lines")
