@@ -6,14 +6,15 @@ import asyncio
 import datetime as dt
 
 import pytest
+from audit_kit import relink_chain
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.database import Database
-from backend.models import AuditChain, AuditEvent, Role
+from backend.models import AuditEvent, Role
 from backend.services.actor import Actor
 from backend.services.audit import PRUNE_ACTION, list_events, prune_events, record_event
-from backend.services.audit_chain import link_hash, verify_chain
+from backend.services.audit_chain import verify_chain
 from backend.services.errors import InvalidInput, PermissionDenied
 
 CONSOLE = Actor.console("tester")
@@ -131,26 +132,7 @@ async def age_events(session: AsyncSession, ids: list[int], days: int) -> None:
     for event in events:
         event.at = moment
     await session.commit()
-    await _rehash_chain(session)
-
-
-async def _rehash_chain(session: AsyncSession) -> None:
-    head = await session.get_one(AuditChain, 1)
-    previous = head.anchor_hash
-    events = (
-        await session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.chain_seq.is_not(None))
-            .order_by(AuditEvent.chain_seq)
-        )
-    ).all()
-    for event in events:
-        assert event.chain_seq is not None
-        content = (event.at, event.actor, event.action, event.target, event.changes)
-        previous = link_hash(previous, event.chain_seq, *content)
-        event.chain_hash = previous
-    head.head_hash = previous
-    await session.commit()
+    await relink_chain(session)
 
 
 async def test_prune_cuts_the_old_end_and_the_rest_still_verifies(session: AsyncSession) -> None:

@@ -40,8 +40,8 @@ async def test_the_console_opens_on_the_dashboard_with_its_figures(
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
         accounts = text_of(app, "#accounts-figures")
-        assert "Total     2, 2 active" in accounts
-        assert "1 admin(s)" in accounts
+        assert "Total      2 (2 active)" in accounts
+        assert "Admins     1" in accounts
         backend = text_of(app, "#dashboard-backend")
         assert "server off" in backend
         assert f"{db.dialect} " in backend

@@ -36,6 +36,19 @@ async def until(pilot: Pilot[Any], condition: Any, seconds: float = 15.0) -> Non
             await pilot.pause(0.05)
 
 
+def make_unopenable(path: Path) -> Path:
+    """Move a SQLite file away and leave a directory in its place; returns where it went."""
+    away = path.with_name(path.name + ".away")
+    path.rename(away)
+    path.mkdir()  # SQLite cannot open a directory: every new connection fails
+    return away
+
+
+def make_openable(path: Path, away: Path) -> None:
+    path.rmdir()
+    away.rename(path)
+
+
 async def prepare(url: str) -> None:
     database = Database(url)
     try:
@@ -120,15 +133,13 @@ async def test_an_unopenable_sqlite_file_shows_the_banner_and_recovers(tmp_path:
     await prepare(url)
     database = Database(url)
     app = BackendConsoleApp(console_context(make_settings(url, tmp_path / "data"), database))
-    away = tmp_path / "console.db.away"
+    away = path.with_name("console.db.away")
 
     async def restore() -> None:
-        path.rmdir()
-        away.rename(path)
+        make_openable(path, away)
 
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: "round trip" in text_of(app, "#dashboard-backend"))
         await database.engine.dispose()
-        path.rename(away)
-        path.mkdir()  # SQLite cannot open a directory: every new connection fails
+        make_unopenable(path)
         await banner_then_recovery(pilot, app, restore)

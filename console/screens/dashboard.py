@@ -90,7 +90,7 @@ class DashboardScreen(ConsoleScreen):
             self.figures = figures
 
     class AuditLoaded(Message):
-        def __init__(self, events: list[AuditEvent], report: ChainReport) -> None:
+        def __init__(self, events: list[AuditEvent], report: ChainReport | None) -> None:
             super().__init__()
             self.events = events
             self.report = report
@@ -187,7 +187,9 @@ class DashboardScreen(ConsoleScreen):
         context = self.context
         await context.schema_checked.wait()
         if not context.schema_at_head:
-            return  # the audit table may lack the chain's columns until the migrations run
+            # The audit table may lack the chain's columns until the migrations run.
+            self.post_message(self.AuditLoaded([], None))
+            return
         async with context.database.session() as session:
             events = await list_events(session, limit=RECENT_EVENTS)
             # Only the links added since the last check: the first check walks them all.
@@ -212,16 +214,17 @@ class DashboardScreen(ConsoleScreen):
 
     def on_dashboard_screen_audit_loaded(self, event: AuditLoaded) -> None:
         report = event.report
-        if report.broken is None:
+        if report is not None and report.broken is None:
             self._chain_point, self._chain_break = report.end, None
-        else:
+        elif report is not None:
             self._chain_break = report.broken
         options = self.query_one("#dashboard-audit", OptionList)
         highlighted = options.highlighted
         options.clear_options()
         options.add_options(Option(self._event_line(e), id=str(e.id)) for e in event.events)
         if not event.events:
-            options.add_option(Option(Text("No audit event yet.", style="dim"), disabled=True))
+            empty = "No audit event yet." if report else "Run the migrations to read the audit log."
+            options.add_option(Option(Text(empty, style="dim"), disabled=True))
         if event.events:
             options.highlighted = min(highlighted or 0, len(event.events) - 1)
         self._show_backend()
@@ -255,7 +258,7 @@ class DashboardScreen(ConsoleScreen):
             warnings.append("The database does not answer.")
         elif self._database is not None and not self._database.at_head:
             pending = self._database.pending_migrations
-            warnings.append(f"{pending} migration(s) pending: run them on the Migrations screen.")
+            warnings.append(f"{pending} migration(s) pending: m opens Migrations.")
         if self._accounts is not None and self._accounts.admins == 1:
             warnings.append("Only one active administrator: promote a second one.")
         if self._chain_break is not None:

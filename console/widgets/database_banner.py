@@ -1,4 +1,7 @@
-"""A banner under the status bar while the database does not answer."""
+"""A banner under the status bar while the database does not answer.
+
+In the screen's flow, not docked: two widgets docked at the top would overlap.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ class DatabaseBanner(Static):
 
     DEFAULT_CSS = """
     DatabaseBanner {
-        dock: top;
         height: 1;
         padding: 0 1;
         background: $error;
@@ -27,7 +29,4 @@ class DatabaseBanner(Static):
     def _show(self, reason: str | None) -> None:
         self.display = reason is not None
         if reason is not None:
-            self.update(
-                f"Database unreachable: {reason} Reconnecting on its own; "
-                "the screens keep their last data."
-            )
+            self.update(f"Database unreachable: {reason} Reconnecting on its own.")

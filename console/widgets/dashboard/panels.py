@@ -119,7 +119,7 @@ def _schema_line(figures: DatabaseFigures | None) -> Text:
     if figures.at_head:
         return Text(f"{revision} (head)", style="green")
     return Text(
-        f"{revision}, head {figures.head}: {figures.pending_migrations} pending (m: Migrations)",
+        f"{revision}, head {figures.head}: {figures.pending_migrations} pending",
         style="bold yellow",
     )
 
@@ -130,15 +130,15 @@ class AccountsPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("checking…", id="accounts-figures")
         yield Label("Sign-ups, 30 days", id="accounts-signups-label")
-        yield Sparkline([0.0], id="accounts-signups", summary_function=max)
+        yield Sparkline([0.0, 0.0], id="accounts-signups", summary_function=max)
 
     def show(self, figures: AccountFigures) -> None:
         grid = _grid()
         about = "about " if figures.total_is_estimate else ""
-        grid.add_row(
-            "Total", f"{about}{count(figures.total)}, {about}{count(figures.active)} active"
-        )
-        grid.add_row("Locked", f"{count(figures.locked)} now; {count(figures.admins)} admin(s)")
+        active = f"{about}{count(figures.active)} active"
+        grid.add_row("Total", f"{about}{count(figures.total)} ({active})")
+        grid.add_row("Admins", count(figures.admins))
+        grid.add_row("Locked now", count(figures.locked))
         grid.add_row(
             "Last hour",
             f"{count(figures.logins_last_hour)} logins, "

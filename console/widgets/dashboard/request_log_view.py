@@ -57,9 +57,9 @@ class RequestLogView(Vertical):
             yield Label("", id="requests-paused")
         with Horizontal(classes="request-sparks"):
             yield Label("rps", classes="spark-label")
-            yield Sparkline([0.0], id="requests-rps-spark", summary_function=max)
+            yield Sparkline([0.0, 0.0], id="requests-rps-spark", summary_function=max)
             yield Label("p95", classes="spark-label")
-            yield Sparkline([0.0], id="requests-latency-spark", summary_function=max)
+            yield Sparkline([0.0, 0.0], id="requests-latency-spark", summary_function=max)
         yield Static(id="requests-lines")
 
     def on_resize(self) -> None:
@@ -83,6 +83,7 @@ class RequestLogView(Vertical):
     def refresh_lines(self, *, force: bool = False) -> None:
         """Redraw from the ring (a paused log keeps its lines unless a filter changed)."""
         lines = self.query_one("#requests-lines", Static)
+        self.query_one(".request-sparks").display = self.request_log is not None
         if self.request_log is None:
             lines.update(Text("The embedded server is off: no requests to show.", style="dim"))
             return
