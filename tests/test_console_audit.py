@@ -36,7 +36,8 @@ async def test_pages_go_older_and_back_newer(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
     await record(session, PAGE_SIZE + 10)
-    async with audit_app(settings, db).run_test(size=(120, 40)) as pilot:
+    app = audit_app(settings, db)
+    async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, AuditScreen)
@@ -52,14 +53,15 @@ async def test_pages_go_older_and_back_newer(
         await pilot.press("left_square_bracket")
         await settle(pilot)
         assert screen.events[0].changes["n"] == PAGE_SIZE + 9
-        assert pilot.app.unexpected_errors == []
+        assert app.unexpected_errors == []
 
 
 async def test_filters_narrow_the_list_and_mistakes_are_one_notice(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
     await record(session, 9)
-    async with audit_app(settings, db).run_test(size=(120, 40)) as pilot:
+    app = audit_app(settings, db)
+    async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, AuditScreen)
@@ -78,7 +80,7 @@ async def test_filters_narrow_the_list_and_mistakes_are_one_notice(
         await settle(pilot)
         assert any("takes a user id" in n for n in notices(pilot.app, "error"))
         assert [e.changes["n"] for e in screen.events] == [7, 1]  # the last good filters
-        assert pilot.app.unexpected_errors == []
+        assert app.unexpected_errors == []
 
 
 async def test_j_shows_the_events_user_on_users_and_a_comes_back(
