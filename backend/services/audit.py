@@ -7,17 +7,32 @@ Events are linked into a hash chain when their transaction commits
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.database import UTCDateTime
 from backend.models import AuditChain, AuditEvent
 from backend.services import permissions
 from backend.services.actor import Actor
 from backend.services.audit_chain import HEAD_ID, queue_for_chain
+from backend.services.driver_sql import fetch_rows
 from backend.services.errors import Conflict, InvalidInput
 
 # Values of these fields never reach the audit log; only the fact that they changed.
@@ -77,27 +92,21 @@ class AuditFilter:
     until: dt.datetime | None = None
     text: str | None = None
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        exact = {
-            AuditEvent.target: self.target,
-            AuditEvent.actor: self.actor,
-            AuditEvent.action: self.action,
+    @property
+    def shape(self) -> tuple[bool, ...]:
+        """Which filters are set: the listing's statement is built once per shape."""
+        return tuple(bool(value) for value in self.parameters().values())
+
+    def parameters(self) -> dict[str, Any]:
+        """The values of the statement's parameters (None where a filter is unset)."""
+        return {
+            "target": self.target or None,
+            "actor": self.actor or None,
+            "action": self.action or None,
+            "since": self.since,
+            "until": self.until,
+            "pattern": "%" + _escape_like(self.text.lower()) + "%" if self.text else None,
         }
-        conditions = [column == value for column, value in exact.items() if value]
-        if self.since is not None:
-            conditions.append(AuditEvent.at >= self.since)
-        if self.until is not None:
-            conditions.append(AuditEvent.at < self.until)
-        if self.text:
-            pattern = "%" + _escape_like(self.text.lower()) + "%"
-            searched = (AuditEvent.actor, AuditEvent.action, AuditEvent.target)
-            conditions.append(
-                or_(
-                    *(func.lower(column).like(pattern, escape="\\") for column in searched),
-                    func.lower(cast(AuditEvent.changes, String)).like(pattern, escape="\\"),
-                )
-            )
-        return conditions
 
     def described(self) -> dict[str, str]:
         """The filters that are set, as text (for an export's own audit event)."""
@@ -116,6 +125,65 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _conditions(shape: tuple[bool, ...]) -> list[ColumnElement[bool]]:
+    """The WHERE clause of a filter shape, with bound parameters named as in parameters()."""
+    target, actor, action, since, until, text = shape
+    conditions: list[ColumnElement[bool]] = []
+    exact = ((target, AuditEvent.target), (actor, AuditEvent.actor), (action, AuditEvent.action))
+    for wanted, column in exact:
+        if wanted:
+            conditions.append(column == bindparam(column.key))
+    if since:
+        conditions.append(AuditEvent.at >= bindparam("since", type_=UTCDateTime))
+    if until:
+        conditions.append(AuditEvent.at < bindparam("until", type_=UTCDateTime))
+    if text:
+        pattern = bindparam("pattern", type_=String)
+        searched = (AuditEvent.actor, AuditEvent.action, AuditEvent.target)
+        conditions.append(
+            or_(
+                *(func.lower(column).like(pattern, escape="\\") for column in searched),
+                func.lower(cast(AuditEvent.changes, String)).like(pattern, escape="\\"),
+            )
+        )
+    return conditions
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One audit event as a listing shows it."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    target: str
+    changes: dict[str, Any]
+    chain_seq: int | None
+
+
+_RECORD_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.at,
+    AuditEvent.actor,
+    AuditEvent.action,
+    AuditEvent.target,
+    AuditEvent.changes,
+    AuditEvent.chain_seq,
+)
+
+
+@lru_cache(maxsize=256)
+def _listing(shape: tuple[bool, ...], before: bool, after: bool) -> Select[Any]:
+    """The listing's statement for a filter shape and paging direction, built once."""
+    query = select(*_RECORD_COLUMNS).where(*_conditions(shape)).limit(bindparam("limit"))
+    if before:
+        query = query.where(AuditEvent.id < bindparam("before_id"))
+    if after:
+        return query.where(AuditEvent.id > bindparam("after_id")).order_by(AuditEvent.id)
+    return query.order_by(AuditEvent.id.desc())
+
+
 async def list_events(
     session: AsyncSession,
     filters: AuditFilter | None = None,
@@ -123,21 +191,32 @@ async def list_events(
     limit: int = 50,
     before_id: int | None = None,
     after_id: int | None = None,
-) -> list[AuditEvent]:
+) -> list[AuditRecord]:
     """Newest first, at most `limit` (1 to 500) events matching `filters`.
 
     Keyset paging: `before_id` gives the page below an event (older), `after_id`
-    the page above it (newer, still newest first).
+    the page above it (newer, still newest first). The statement goes straight
+    through the driver (backend.services.driver_sql): a page is a hot read.
     """
     filters = filters or AuditFilter()
-    limit = max(1, min(limit, MAX_PAGE))
-    query = select(AuditEvent).where(*filters.conditions()).limit(limit)
-    if before_id is not None:
-        query = query.where(AuditEvent.id < before_id)
-    if after_id is None:
-        return list((await session.scalars(query.order_by(AuditEvent.id.desc()))).all())
-    query = query.where(AuditEvent.id > after_id).order_by(AuditEvent.id)
-    return list(reversed((await session.scalars(query)).all()))
+    statement = _listing(filters.shape, before_id is not None, after_id is not None)
+    parameters = {
+        **{name: value for name, value in filters.parameters().items() if value is not None},
+        "limit": max(1, min(limit, MAX_PAGE)),
+        "before_id": before_id,
+        "after_id": after_id,
+    }
+    connection = await session.connection()
+    rows = await fetch_rows(connection, statement, parameters)
+    records = [_record(row) for row in rows]
+    return records[::-1] if after_id is not None else records
+
+
+def _record(row: Sequence[Any]) -> AuditRecord:
+    event_id, at, actor, action, target, changes, chain_seq = row
+    # Straight from asyncpg a JSON column is its text; through SQLAlchemy, decoded.
+    decoded = json.loads(changes) if isinstance(changes, str) else changes
+    return AuditRecord(event_id, at, actor, action, target, decoded, chain_seq)
 
 
 def user_target(user_id: int) -> str:

@@ -9,10 +9,9 @@ from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.models import AuditEvent
 from backend.services import permissions
 from backend.services.actor import Actor
-from backend.services.audit import MAX_PAGE, AuditFilter, list_events, record_event
+from backend.services.audit import MAX_PAGE, AuditFilter, AuditRecord, list_events, record_event
 from backend.services.export import defused
 
 AUDIT_EXPORT_COLUMNS = ("id", "at", "actor", "action", "target", "changes", "chain_seq")
@@ -55,7 +54,7 @@ async def export_events_csv(
     return written
 
 
-def _csv_row(event: AuditEvent) -> list[str]:
+def _csv_row(event: AuditRecord) -> list[str]:
     return [
         str(event.id),
         event.at.isoformat(),

@@ -13,8 +13,7 @@ from console.cli.output import note, print_json, print_table
 from console.cli.state import CliState, open_database, run, state_of
 
 if TYPE_CHECKING:
-    from backend.models import AuditEvent
-    from backend.services.audit import AuditFilter, PruneResult
+    from backend.services.audit import AuditFilter, AuditRecord, PruneResult
     from backend.services.audit_chain import ChainReport
 
 app = typer.Typer(help="List, verify and prune the audit log.", no_args_is_help=True)
@@ -72,10 +71,10 @@ def parse_since(text: str | None, now: dt.datetime | None = None) -> dt.datetime
         raise CliError(f"Invalid --since {text!r}: give {EXAMPLES}.") from None
 
 
-async def _list(state: CliState, filters: AuditFilter, limit: int) -> list[AuditEvent]:
+async def _list(state: CliState, filters: AuditFilter, limit: int) -> list[AuditRecord]:
     from backend.services.audit import MAX_PAGE, list_events
 
-    events: list[AuditEvent] = []
+    events: list[AuditRecord] = []
     async with open_database(state.settings) as database, database.session() as session:
         before: int | None = None
         while len(events) < limit:
@@ -88,7 +87,7 @@ async def _list(state: CliState, filters: AuditFilter, limit: int) -> list[Audit
     return events
 
 
-def event_document(event: AuditEvent) -> dict[str, Any]:
+def event_document(event: AuditRecord) -> dict[str, Any]:
     return {
         "id": event.id,
         "at": event.at.isoformat(),

@@ -19,9 +19,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
-from backend.models import AuditEvent
 from backend.services import users
-from backend.services.audit import AuditFilter, list_events, user_target
+from backend.services.audit import AuditFilter, AuditRecord, list_events, user_target
 from backend.services.errors import NotFound
 from console.screens.base import ConsoleScreen
 from console.time_input import parse_moment
@@ -91,7 +90,7 @@ class AuditScreen(ConsoleScreen):
     ]
 
     class PageLoaded(Message):
-        def __init__(self, events: list[AuditEvent], filters: AuditFilter, at_start: bool) -> None:
+        def __init__(self, events: list[AuditRecord], filters: AuditFilter, at_start: bool) -> None:
             super().__init__()
             self.events = events
             self.filters = filters
@@ -105,7 +104,7 @@ class AuditScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self.filters = AuditFilter()
-        self.events: list[AuditEvent] = []
+        self.events: list[AuditRecord] = []
         self._at_start = True
         self._page_number = 1
 
@@ -177,7 +176,7 @@ class AuditScreen(ConsoleScreen):
         self.query_one(EventChanges).show(self.selected, self.context.display_timezone)
 
     @property
-    def selected(self) -> AuditEvent | None:
+    def selected(self) -> AuditRecord | None:
         table = self.query_one("#audit-table", DataTable)
         if not self.events or table.cursor_row >= len(self.events):
             return None

@@ -23,9 +23,8 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from backend.database import is_unreachable
-from backend.models import AuditEvent
 from backend.services import dashboard
-from backend.services.audit import list_events
+from backend.services.audit import AuditRecord, list_events
 from backend.services.audit_chain import ChainBreak, ChainPoint, ChainReport, verify_chain
 from backend.services.dashboard import AccountFigures, DatabaseFigures
 from console.notify import describe_error, notify_error
@@ -90,7 +89,7 @@ class DashboardScreen(ConsoleScreen):
             self.figures = figures
 
     class AuditLoaded(Message):
-        def __init__(self, events: list[AuditEvent], report: ChainReport | None) -> None:
+        def __init__(self, events: list[AuditRecord], report: ChainReport | None) -> None:
             super().__init__()
             self.events = events
             self.report = report
@@ -229,7 +228,7 @@ class DashboardScreen(ConsoleScreen):
             options.highlighted = min(highlighted or 0, len(event.events) - 1)
         self._show_backend()
 
-    def _event_line(self, event: AuditEvent) -> Text:
+    def _event_line(self, event: AuditRecord) -> Text:
         moment = self.context.local_time(event.at).strftime("%Y-%m-%d %H:%M:%S")
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"{moment}  ")

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from backend.models import AuditEvent
+from backend.services.audit import AuditRecord
 
 SECRET_SHOWN = "(changed, not recorded)"
 
@@ -35,7 +35,7 @@ def _shown(value: Any) -> str:
 class EventChanges(Static):
     """The event's header and a field / before / after table."""
 
-    def show(self, event: AuditEvent | None, zone: dt.tzinfo | None) -> None:
+    def show(self, event: AuditRecord | None, zone: dt.tzinfo | None) -> None:
         if event is None:
             self.update(Text("No event selected.", style="dim"))
             return
