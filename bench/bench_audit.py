@@ -36,7 +36,6 @@ from typing import Any
 
 import asyncpg
 from bench_users_screen import SECRET_KEY, SERVER_URL, LoopWatch, asyncpg_dsn, median_ms
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from backend.config import load_settings
@@ -128,19 +127,16 @@ async def compare(
     async with database.session() as session:
 
         async def service() -> list[AuditRecord]:
-            events = await list_events(session, filters, limit=50, before_id=before)
-            session.expunge_all()  # a screen's session reads each page afresh
-            return events
+            return await list_events(session, filters, limit=50, before_id=before)
 
-        def capture(*args: Any) -> None:
-            statement, parameters = args[2], args[3]
-            captured.append((statement, tuple(parameters)))
-
-        # Caught as SQLAlchemy hands it to asyncpg (numbered parameters, as sent).
-        event.listen(database.engine.sync_engine, "before_cursor_execute", capture)
+        # Caught at the driver: the listing sends its statement straight through it.
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        driver.add_query_logger(lambda record: captured.append((record.query, record.args)))
         await service()
-        event.remove(database.engine.sync_engine, "before_cursor_execute", capture)
-        statement, parameters = captured[-1]
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
+        statement, parameters = next(entry for entry in reversed(captured) if "SELECT" in entry[0])
 
         async def direct() -> None:
             await raw.fetch(statement, *parameters)

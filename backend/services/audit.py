@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -158,8 +158,16 @@ class AuditRecord:
     actor: str
     action: str
     target: str
-    changes: dict[str, Any]
+    # Straight from asyncpg a JSON column is its text, decoded only when read: a page
+    # shows the changes of one event, the selected one.
+    stored_changes: str | dict[str, Any]
     chain_seq: int | None
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        stored = self.stored_changes
+        decoded: dict[str, Any] = json.loads(stored) if isinstance(stored, str) else stored
+        return decoded
 
 
 _RECORD_COLUMNS = (
@@ -208,15 +216,8 @@ async def list_events(
     }
     connection = await session.connection()
     rows = await fetch_rows(connection, statement, parameters)
-    records = [_record(row) for row in rows]
+    records = [AuditRecord(*row) for row in rows]
     return records[::-1] if after_id is not None else records
-
-
-def _record(row: Sequence[Any]) -> AuditRecord:
-    event_id, at, actor, action, target, changes, chain_seq = row
-    # Straight from asyncpg a JSON column is its text; through SQLAlchemy, decoded.
-    decoded = json.loads(changes) if isinstance(changes, str) else changes
-    return AuditRecord(event_id, at, actor, action, target, decoded, chain_seq)
 
 
 def user_target(user_id: int) -> str:
