@@ -218,6 +218,10 @@ class DashboardScreen(ConsoleScreen):
         elif report is not None:
             self._chain_break = report.broken
         options = self.query_one("#dashboard-audit", OptionList)
+        shown = [option.id for option in options.options]
+        if shown and shown == [str(e.id) for e in event.events]:
+            self._show_backend()
+            return  # the same events: the list stays as it is
         highlighted = options.highlighted
         options.clear_options()
         options.add_options(Option(self._event_line(e), id=str(e.id)) for e in event.events)

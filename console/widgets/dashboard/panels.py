@@ -61,7 +61,13 @@ def _grid() -> Table:
 class BackendPanel(Static):
     """API, traffic, database, schema and warnings."""
 
+    _shown: BackendView | None = None
+
     def show(self, view: BackendView) -> None:
+        """Draw `view` (its size is fixed: no new layout), unless it is what is shown."""
+        if view == self._shown:
+            return
+        self._shown = view
         grid = _grid()
         grid.add_row("API", _api_line(view))
         if view.traffic is not None:
@@ -75,7 +81,7 @@ class BackendPanel(Static):
             grid.add_row("Warnings", Text("none", style="green"))
         for number, warning in enumerate(view.warnings):
             grid.add_row("Warnings" if number == 0 else "", Text(WARNING_MARK + warning, "yellow"))
-        self.update(grid)
+        self.update(grid, layout=False)
 
 
 def _api_line(view: BackendView) -> Text:
@@ -144,9 +150,10 @@ class AccountsPanel(Vertical):
             f"{count(figures.logins_last_hour)} logins, "
             f"{count(figures.failed_logins_last_hour)} failed",
         )
-        self.query_one("#accounts-figures", Static).update(grid)
+        self.query_one("#accounts-figures", Static).update(grid, layout=False)
         per_day = figures.signups_per_day
         self.query_one("#accounts-signups-label", Label).update(
-            f"Sign-ups, 30 days: {count(sum(per_day))} (most {count(max(per_day))}/day)"
+            f"Sign-ups, 30 days: {count(sum(per_day))} (most {count(max(per_day))}/day)",
+            layout=False,
         )
         self.query_one("#accounts-signups", Sparkline).data = [float(n) for n in per_day]

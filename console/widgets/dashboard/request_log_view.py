@@ -49,6 +49,7 @@ class RequestLogView(Vertical):
         self.zone = zone
         self.request_log: RequestLog | None = None
         self._lines = 8
+        self._drawn_at: tuple[int, int] | None = None  # (requests recorded, lines) last drawn
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="request-filters"):
@@ -70,7 +71,7 @@ class RequestLogView(Vertical):
         self.status_class = STATUS_CLASSES[(index + 1) % len(STATUS_CLASSES)]
 
     def watch_status_class(self, value: str) -> None:
-        self.query_one("#requests-status", Label).update(f"status: {value}")
+        self.query_one("#requests-status", Label).update(f"status: {value}", layout=False)
         self.refresh_lines(force=True)
 
     def watch_paused(self, paused: bool) -> None:
@@ -81,17 +82,29 @@ class RequestLogView(Vertical):
         self.refresh_lines(force=True)
 
     def refresh_lines(self, *, force: bool = False) -> None:
-        """Redraw from the ring (a paused log keeps its lines unless a filter changed)."""
+        """Redraw from the ring (a paused log keeps its lines unless a filter changed).
+
+        Every widget here keeps its size: redrawn without a new layout, and the lines
+        only when a request came in or a filter changed.
+        """
         lines = self.query_one("#requests-lines", Static)
-        self.query_one(".request-sparks").display = self.request_log is not None
+        sparks = self.query_one(".request-sparks")
+        if sparks.display != (self.request_log is not None):
+            sparks.display = self.request_log is not None
         if self.request_log is None:
-            lines.update(Text("The embedded server is off: no requests to show.", style="dim"))
+            if self._drawn_at != (0, 0):
+                self._drawn_at = (0, 0)
+                lines.update(Text("The embedded server is off: no requests to show.", "dim"))
             return
         if self.paused and not force:
             return
         per_second = self.request_log.per_second(SPARK_SECONDS)
         self.query_one("#requests-rps-spark", Sparkline).data = [float(s.count) for s in per_second]
         self.query_one("#requests-latency-spark", Sparkline).data = [s.p95_ms for s in per_second]
+        drawn_at = (self.request_log.recorded, self._lines)
+        if drawn_at == self._drawn_at and not force:
+            return
+        self._drawn_at = drawn_at
         path_part = self.query_one("#requests-path", Input).value.strip()
         shown = [
             entry
@@ -99,6 +112,7 @@ class RequestLogView(Vertical):
             if matches(entry, self.status_class, path_part)
         ][: self._lines]
         if not shown:
-            lines.update(Text("No request matches yet.", style="dim"))
+            lines.update(Text("No request matches yet.", style="dim"), layout=False)
             return
-        lines.update(Text("\n").join(entry_line(entry, self.zone) for entry in shown))
+        text = Text("\n").join(entry_line(entry, self.zone) for entry in shown)
+        lines.update(text, layout=False)
