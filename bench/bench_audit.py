@@ -29,24 +29,19 @@ import shutil
 import statistics
 import subprocess
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from bench_users_screen import SECRET_KEY, SERVER_URL, LoopWatch, asyncpg_dsn, median_ms
-from sqlalchemy.engine import make_url
+from bench_users_screen import SECRET_KEY, LoopWatch, asyncpg_dsn, median_ms
+from bench_users_screen import scratch_database as users_database
 
 from backend.config import load_settings
 from backend.database import Database
 from backend.middleware.request_log import DEFAULT_CAPACITY
-from backend.services import migrations
-from backend.services.actor import Actor
 from backend.services.audit import AuditFilter, AuditRecord, list_events
 from backend.services.audit_chain import link_hash, verify_chain
-from backend.services.passwords import PasswordHasher
-from backend.services.seeding import seed_users
 from console.app import BackendConsoleApp
 from console.context import ConsoleContext
 from console.startup import ServerAddress
@@ -76,14 +71,15 @@ async def write_events(url: str, count: int) -> None:
     raw = await asyncpg.connect(asyncpg_dsn(url))
     try:
         first_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=count + 3600)
-        previous = await raw.fetchval("SELECT head_hash FROM audit_chain WHERE id = 1")
-        for start in range(1, count + 1, BATCH):
+        head = await raw.fetchrow("SELECT head_seq, head_hash FROM audit_chain WHERE id = 1")
+        last, previous = head["head_seq"] + count, head["head_hash"]  # after the seeding's event
+        for start in range(head["head_seq"] + 1, last + 1, BATCH):
             rows, previous = await asyncio.to_thread(
-                event_rows, start, min(BATCH, count - start + 1), first_at, previous
+                event_rows, start, min(BATCH, last - start + 1), first_at, previous
             )
             await raw.copy_records_to_table("audit_events", records=rows, columns=COLUMNS)
         await raw.execute(
-            "UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1", count, previous
+            "UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1", last, previous
         )
         await raw.execute("VACUUM ANALYZE audit_events")
     finally:
@@ -92,27 +88,12 @@ async def write_events(url: str, count: int) -> None:
 
 @asynccontextmanager
 async def scratch_database(events: int, users: int) -> AsyncIterator[str]:
-    name = f"bc_bench_audit_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(asyncpg_dsn(SERVER_URL))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        database = Database(url)
-        await migrations.upgrade(database.engine)
+    """The Users bench's scratch database (migrated, seeded), with the events added."""
+    async with users_database(users, None) as url:
         started = time.perf_counter()
         await write_events(url, events)
         print(f"{events:,} chained events written in {time.perf_counter() - started:.0f} s")
-        started = time.perf_counter()
-        await seed_users(database, users, actor=Actor.cli("bench"), hasher=PasswordHasher(4))
-        await database.dispose()
-        raw = await asyncpg.connect(asyncpg_dsn(url))
-        await raw.execute("VACUUM ANALYZE users")
-        await raw.close()
-        print(f"{users:,} users seeded in {time.perf_counter() - started:.0f} s", flush=True)
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def compare(
