@@ -175,3 +175,14 @@ async def test_prune_refuses_less_than_a_day_and_non_admins(session: AsyncSessio
     with pytest.raises(PermissionDenied):
         await prune_events(session, Actor.api_user(7, Role.SUPPORT), older_than_days=30)
     assert [event.action for event in await list_events(session)] == ["thing.touch"]
+
+
+async def test_an_event_of_a_rolled_back_savepoint_takes_no_link(session: AsyncSession) -> None:
+    record_event(session, CONSOLE, "kept.before")
+    savepoint = await session.begin_nested()
+    record_event(session, CONSOLE, "rolled.back")
+    await savepoint.rollback()
+    record_event(session, CONSOLE, "kept.after")
+    await session.commit()
+    assert [e.action for e in await list_events(session)] == ["kept.after", "kept.before"]
+    assert (await verify_chain(session)).ok

@@ -51,7 +51,9 @@ def link_hash(
 
 
 def _link_pending(session: Session) -> None:
-    unlinked: list[AuditEvent] | None = session.info.pop(UNLINKED_KEY, None)
+    queued: list[AuditEvent] = session.info.pop(UNLINKED_KEY, [])
+    # An event a rolled-back savepoint took out of the session takes no link.
+    unlinked = [audit_event for audit_event in queued if audit_event in session]
     if not unlinked:
         return
     # Taking the head (one UPDATE) is the lock; RETURNING gives the link to build on.
