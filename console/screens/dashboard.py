@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -21,6 +21,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
 from backend.database import is_unreachable
 from backend.services import dashboard
@@ -103,6 +104,7 @@ class DashboardScreen(ConsoleScreen):
         self._chain_point: ChainPoint | None = None
         self._chain_break: ChainBreak | None = None
         self._http: httpx.AsyncClient | None = None
+        self._check_backend: Callable[[], None] = lambda: None  # set once mounted
 
     def compose_content(self) -> ComposeResult:
         with Horizontal(id="dashboard-top"):
@@ -118,7 +120,8 @@ class DashboardScreen(ConsoleScreen):
         self.query_one("#dashboard-audit").border_title = "Recent audit events (enter: open)"
         self._show_backend()
         self.set_interval(REQUESTS_SECONDS, self._show_requests)
-        self.set_interval(BACKEND_SECONDS, self._when_visible(self.refresh_backend))
+        self._check_backend = self._when_visible(self.refresh_backend)
+        self.set_interval(BACKEND_SECONDS, self._check_backend)
         self.set_interval(ACCOUNTS_SECONDS, self._when_visible(self.refresh_accounts))
         self.set_interval(AUDIT_SECONDS, self._when_visible(self.refresh_audit))
         self.watch(self.app, "database_down", self._database_state_changed, init=False)
@@ -128,11 +131,17 @@ class DashboardScreen(ConsoleScreen):
         if self._http is not None:
             await self._http.aclose()
 
-    def _when_visible(self, refresh: Callable[[], Any]) -> Callable[[], None]:
+    def _when_visible(self, refresh: Callable[[], Worker[None]]) -> Callable[[], None]:
+        running: list[Worker[None]] = []
+
         def run() -> None:
             # Hidden behind another area, or waiting for the database: nothing to read.
-            if self.app.screen is self and getattr(self.app, "database_down", None) is None:
-                refresh()
+            # Still reading (the first chain check walks every link): let it finish.
+            if self.app.screen is not self or getattr(self.app, "database_down", None):
+                return
+            if running and not running[0].is_finished:
+                return
+            running[:] = [refresh()]
 
         return run
 
@@ -277,7 +286,7 @@ class DashboardScreen(ConsoleScreen):
         if self.context.request_log is not None:
             self._show_backend()
         if self._health is None and self.context.api_url is not None:
-            self.refresh_backend()  # the server has just started: check it at once
+            self._check_backend()  # the server has just started: check it at once
 
     # --- actions -------------------------------------------------------------------------
 
