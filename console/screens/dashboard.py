@@ -44,6 +44,18 @@ RECENT_EVENTS = 6
 HEALTH_TIMEOUT_SECONDS = 2.0
 
 
+class _Refresh:
+    """Start a refresh worker, unless the one started last is still running."""
+
+    def __init__(self, start: Callable[[], Worker[None]]) -> None:
+        self._start = start
+        self._worker: Worker[None] | None = None
+
+    def __call__(self) -> None:
+        if self._worker is None or self._worker.is_finished:
+            self._worker = self._start()
+
+
 class DashboardScreen(ConsoleScreen):
     """The first screen: the backend's health, the accounts, live requests, recent events."""
 
@@ -104,7 +116,11 @@ class DashboardScreen(ConsoleScreen):
         self._chain_point: ChainPoint | None = None
         self._chain_break: ChainBreak | None = None
         self._http: httpx.AsyncClient | None = None
-        self._check_backend: Callable[[], None] = lambda: None  # set once mounted
+        # Each refresh starts again only once it has finished: at a million events the
+        # first chain check takes longer than its timer's period.
+        self._backend = _Refresh(self.refresh_backend)
+        self._accounts_refresh = _Refresh(self.refresh_accounts)
+        self._audit = _Refresh(self.refresh_audit)
 
     def compose_content(self) -> ComposeResult:
         with Horizontal(id="dashboard-top"):
@@ -120,10 +136,9 @@ class DashboardScreen(ConsoleScreen):
         self.query_one("#dashboard-audit").border_title = "Recent audit events (enter: open)"
         self._show_backend()
         self.set_interval(REQUESTS_SECONDS, self._show_requests)
-        self._check_backend = self._when_visible(self.refresh_backend)
-        self.set_interval(BACKEND_SECONDS, self._check_backend)
-        self.set_interval(ACCOUNTS_SECONDS, self._when_visible(self.refresh_accounts))
-        self.set_interval(AUDIT_SECONDS, self._when_visible(self.refresh_audit))
+        self.set_interval(BACKEND_SECONDS, self._when_visible(self._backend))
+        self.set_interval(ACCOUNTS_SECONDS, self._when_visible(self._accounts_refresh))
+        self.set_interval(AUDIT_SECONDS, self._when_visible(self._audit))
         self.watch(self.app, "database_down", self._database_state_changed, init=False)
         self.action_reload()
 
@@ -131,17 +146,11 @@ class DashboardScreen(ConsoleScreen):
         if self._http is not None:
             await self._http.aclose()
 
-    def _when_visible(self, refresh: Callable[[], Worker[None]]) -> Callable[[], None]:
-        running: list[Worker[None]] = []
-
+    def _when_visible(self, refresh: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
             # Hidden behind another area, or waiting for the database: nothing to read.
-            # Still reading (the first chain check walks every link): let it finish.
-            if self.app.screen is not self or getattr(self.app, "database_down", None):
-                return
-            if running and not running[0].is_finished:
-                return
-            running[:] = [refresh()]
+            if self.app.screen is self and getattr(self.app, "database_down", None) is None:
+                refresh()
 
         return run
 
@@ -286,15 +295,15 @@ class DashboardScreen(ConsoleScreen):
         if self.context.request_log is not None:
             self._show_backend()
         if self._health is None and self.context.api_url is not None:
-            self._check_backend()  # the server has just started: check it at once
+            self._backend()  # the server has just started: check it at once
 
     # --- actions -------------------------------------------------------------------------
 
     def action_reload(self) -> None:
-        """Read everything again now."""
-        self.refresh_backend()
-        self.refresh_accounts()
-        self.refresh_audit()
+        """Read everything again now (what is being read already is left to finish)."""
+        self._backend()
+        self._accounts_refresh()
+        self._audit()
         self._show_requests()
 
     def action_focus_path(self) -> None:
