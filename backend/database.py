@@ -136,6 +136,19 @@ def _close_instead_of_terminating(dialect: Dialect) -> None:
     dialect.do_terminate = terminate  # type: ignore[method-assign]
 
 
+def is_unreachable(error: BaseException) -> bool:
+    """True for errors that mean "the database does not answer", not "bad statement"."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError
+
+    if isinstance(error, OSError):
+        return True
+    # No statement yet (raised while connecting: host, database, role, file), or the
+    # connection broke under the statement (the server went away).
+    return isinstance(error, DBAPIError) and (
+        error.statement is None or error.connection_invalidated or isinstance(error, InterfaceError)
+    )
+
+
 @contextmanager
 def unusable_url_errors(url: str) -> Iterator[None]:
     """Turn "this URL names no usable database or driver" into a one-sentence ConfigError."""

@@ -18,13 +18,20 @@ from backend.middleware import (
     RequestLoggingMiddleware,
     SecurityHeadersMiddleware,
 )
+from backend.middleware.request_log import RequestLog
 from backend.services.policy import AuthPolicy
 
 API_TITLE = "backend-console API"
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    request_log: RequestLog | None = None,
+) -> FastAPI:
     """Build the API. Pass `database` to share the console's engine (it then owns it).
+
+    `request_log` receives every request (the console's live log).
 
     Raises ConfigError when the settings are unusable (e.g. no SECRET_KEY in production).
     """
@@ -60,6 +67,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Added last, so they run first: every response, errors included, gets an id, a log
     # line and the security headers.
     app.add_middleware(SecurityHeadersMiddleware, token_paths={app.url_path_for("login")})
-    app.add_middleware(RequestLoggingMiddleware)
+    app.add_middleware(RequestLoggingMiddleware, request_log=request_log)
     app.add_middleware(RequestIdMiddleware)
     return app

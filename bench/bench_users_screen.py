@@ -244,7 +244,7 @@ async def drive_console(url: str, pages: int) -> ConsoleRun:
     """Page through the Users screen headless, timing the loop's stalls and each page."""
     settings = load_settings(database_url=url, secret_key=SECRET_KEY, data_dir="/tmp/bc-bench")
     context = ConsoleContext.from_settings(settings)
-    app = BackendConsoleApp(context, server=None)
+    app = BackendConsoleApp(context, server=None, first_area="users")
     watch, collections = LoopWatch(), GcWatch()
     page_ms: list[float] = []
     detail_ms: list[float] = []

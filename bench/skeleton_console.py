@@ -34,7 +34,7 @@ class SkeletonConsole(App[None]):
         self.serving: asyncio.Task[None] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("backend-console: no rows")
+        yield Static("backend-console: 0 logins, 0 failed")
 
     def on_mount(self) -> None:
         self.serving = asyncio.create_task(self.server.serve())

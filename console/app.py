@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
+from sqlalchemy import text
 from textual import work
 from textual.actions import ActionParseResult
 from textual.app import App
@@ -30,9 +31,10 @@ from textual.worker import (
 )
 
 from backend.config import ConfigError, Settings
+from backend.database import is_unreachable
 from console.commands import ConsoleCommands
 from console.context import ConsoleContext
-from console.notify import notify_error
+from console.notify import describe_error, notify_error
 from console.screens.help import HelpDialog, collect_key_help
 from console.screens.registry import AREAS
 from console.startup import (
@@ -44,6 +46,7 @@ from console.startup import (
     resume_collector,
     start_server,
 )
+from console.widgets.database_banner import DatabaseBanner
 from console.widgets.status_bar import BackendStatus, StatusBar
 
 if TYPE_CHECKING:
@@ -52,6 +55,8 @@ if TYPE_CHECKING:
 
 # A screen restarted after a crash is not restarted again within this time.
 RESTART_GRACE_SECONDS = 10
+# Waits between attempts to reach a database that stopped answering.
+RECONNECT_DELAYS_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
 
 
 class BackendConsoleApp(App[None]):
@@ -61,9 +66,9 @@ class BackendConsoleApp(App[None]):
     TITLE = "backend-console"
     COMMANDS: ClassVar = {ConsoleCommands}  # Textual's own commands come through it, last
     MODES: ClassVar = {area.mode: area.build for area in AREAS}
-    # Users, the usual first screen, is built with the app: switching to it from
+    # The Dashboard, the usual first screen, is built with the app: switching to it from
     # on_mount would restyle the whole app twice more (~0.1 s of start-up).
-    DEFAULT_MODE: ClassVar[str] = "users"
+    DEFAULT_MODE: ClassVar[str] = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             Binding(area.key, f"switch_mode('{area.mode}')", area.title, id=f"app.{area.mode}")
@@ -74,6 +79,8 @@ class BackendConsoleApp(App[None]):
     ]
 
     backend_status: reactive[BackendStatus | None] = reactive(None)
+    # Why the database does not answer, while it does not (the screens show a banner).
+    database_down: reactive[str | None] = reactive(None)
 
     class ServerStarted(Message):
         def __init__(self, url: str) -> None:
@@ -85,6 +92,9 @@ class BackendConsoleApp(App[None]):
             super().__init__()
             self.state = state
 
+    class DatabaseAnswers(Message):
+        """The database answers again after it was down."""
+
     class StartupFailed(Message):
         def __init__(self, reason: str) -> None:
             super().__init__()
@@ -95,7 +105,7 @@ class BackendConsoleApp(App[None]):
         context: ConsoleContext,
         *,
         server: ServerAddress | None = None,
-        first_area: str = "users",
+        first_area: str = "dashboard",
     ) -> None:
         super().__init__()
         self.first_area = first_area
@@ -133,6 +143,7 @@ class BackendConsoleApp(App[None]):
         """
         try:
             checked = await prepare_schema(self.context)
+            self.context.schema_at_head = checked.at_head
             self.context.schema_checked.set()
             self.post_message(self.SchemaChecked(checked))
             if self.server_address is not None:
@@ -205,10 +216,49 @@ class BackendConsoleApp(App[None]):
         def mount_if_missing() -> None:
             if screen.is_attached and not screen.query(StatusBar):
                 screen.mount(StatusBar())
+            if screen.is_attached and not screen.query(DatabaseBanner):
+                screen.mount(DatabaseBanner())
 
         self.call_after_refresh(mount_if_missing)
 
+    # --- the database going away and coming back --------------------------------------
+
+    def report_database_down(self, error: BaseException) -> None:
+        """Show the banner and keep trying to reach the database until it answers."""
+        if self.database_down is None:
+            self.database_down = describe_error(error)[1]
+            self.reconnect_database()
+
+    @work(exclusive=True, group="reconnect", exit_on_error=False)
+    async def reconnect_database(self) -> None:
+        attempt = 0
+        while True:
+            await asyncio.sleep(
+                RECONNECT_DELAYS_SECONDS[min(attempt, len(RECONNECT_DELAYS_SECONDS) - 1)]
+            )
+            attempt += 1
+            try:
+                async with self.context.database.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+            except Exception as error:
+                if not is_unreachable(error):
+                    raise
+                continue
+            self.post_message(self.DatabaseAnswers())
+            return
+
+    def on_backend_console_app_database_answers(self, _event: DatabaseAnswers) -> None:
+        self.database_down = None
+        self.notify("The database answers again.")
+
     # --- actions ---------------------------------------------------------------------
+
+    async def open_audit_at(self, event_id: int) -> None:
+        """Switch to Audit, showing the event `event_id` (and the ones before it)."""
+        await self.switch_mode("audit")
+        opener = getattr(self.screen, "open_event", None)
+        if opener is not None:
+            opener(event_id)
 
     def action_help(self) -> None:
         """Show the keys of the current screen."""

@@ -11,11 +11,15 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backend.config import Settings
 from backend.database import Database, utcnow
 from backend.services.actor import Actor
 from backend.services.policy import AuthPolicy
+
+if TYPE_CHECKING:
+    from backend.middleware.request_log import RequestLog
 
 
 @dataclass(slots=True)
@@ -26,6 +30,9 @@ class ConsoleContext:
     actor: Actor
     read_only: bool = False
     api_url: str | None = None  # None while the embedded server is off
+    # The embedded server's live request log and when it started (the Dashboard shows both).
+    request_log: RequestLog | None = None
+    api_started_at: dt.datetime | None = None
     # What "now" is for the screens (relative times, lock state); tests pin it.
     clock: Callable[[], dt.datetime] = field(default=utcnow)
     # The zone dates are shown in; None means the machine's local zone.
@@ -35,6 +42,8 @@ class ConsoleContext:
     schema_checked: asyncio.Event = field(default_factory=asyncio.Event)
     # Set once the embedded server answers at `api_url` (the route probe waits for it).
     api_started: asyncio.Event = field(default_factory=asyncio.Event)
+    # Whether that check found the schema at head (False: tables may lack new columns).
+    schema_at_head: bool = True
     # A token the Tokens screen handed to the route probe ("use in route probe").
     probe_token: str | None = None
     # --api-url: the route probe talks to this server rather than the embedded API.

@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from textual.notifications import SeverityLevel
 
+from backend.database import is_unreachable
 from backend.services.errors import (
     Conflict,
     DomainError,
@@ -63,7 +64,15 @@ def describe_error(error: BaseException) -> tuple[str, str]:
 
 
 def notify_error(target: Notifier, error: BaseException) -> None:
-    """Show `error` as a red notice on `target`'s app."""
+    """Show `error` as a red notice on `target`'s app.
+
+    An unreachable database is the app's banner instead (when the app has one), so a
+    screen whose every query fails shows one clear state, not a stack of notices.
+    """
+    report_down = getattr(getattr(target, "app", target), "report_database_down", None)
+    if report_down is not None and is_unreachable(error):
+        report_down(error)
+        return
     title, message = describe_error(error)
     if not isinstance(error, DomainError):
         _log_traceback(target, error)

@@ -115,7 +115,9 @@ async def start_server(context: ConsoleContext, address: ServerAddress) -> Embed
     """
     main = await _import("backend.main")
     server_module = await _import("backend.server")
-    api = main.create_app(context.settings, database=context.database)
+    request_log_module = await _import("backend.middleware.request_log")
+    request_log = request_log_module.RequestLog()
+    api = main.create_app(context.settings, database=context.database, request_log=request_log)
     server: EmbeddedServer = server_module.EmbeddedServer(
         api, address.host, address.port, log_handler=_server_log_handler(context)
     )
@@ -123,6 +125,8 @@ async def start_server(context: ConsoleContext, address: ServerAddress) -> Embed
         await server.start()
     except server_module.ServerStartError as error:
         raise StartupError(str(error)) from None
+    context.request_log = request_log
+    context.api_started_at = context.clock()
     return server
 
 

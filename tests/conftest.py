@@ -18,14 +18,15 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings, load_settings
 from backend.database import Database
 from backend.main import create_app
-from backend.models import Role, User
+from backend.models import AuditChain, Role, User
+from backend.models.audit import GENESIS_HASH
 from backend.schemas.user import UserCreate
 from backend.services import migrations, users
 from backend.services.actor import Actor
@@ -133,6 +134,12 @@ async def _empty_tables(database: Database) -> None:
                 await connection.execute(text(f"DELETE FROM {table}"))
             # Like RESTART IDENTITY: AUTOINCREMENT's counters start again (migration 0003).
             await connection.execute(text("DELETE FROM sqlite_sequence"))
+        # The audit chain starts again with the emptied log.
+        await connection.execute(
+            update(AuditChain).values(
+                head_seq=0, head_hash=GENESIS_HASH, pruned_through_seq=0, anchor_hash=GENESIS_HASH
+            )
+        )
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ async def running_console(
     context: ConsoleContext, *, size: tuple[int, int] = (110, 40)
 ) -> AsyncIterator[tuple[Pilot[None], BackendConsoleApp]]:
     """The console on the Users screen, with no embedded server; fails on swallowed bugs."""
-    app = BackendConsoleApp(context, server=None)
+    app = BackendConsoleApp(context, server=None, first_area="users")
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         yield pilot, app

@@ -36,7 +36,6 @@ from console.app import BackendConsoleApp, run_console
 from console.commands import ConsoleCommands
 from console.context import ConsoleContext
 from console.screens.help import HelpDialog, KeyGroup
-from console.screens.placeholder import PlaceholderScreen
 from console.screens.users import UsersScreen
 from console.startup import ServerAddress
 from console.widgets.filter_choice import FilterChoice
@@ -58,27 +57,22 @@ def taken_port() -> object:
         yield sock.getsockname()[1]
 
 
-async def test_area_keys_switch_screens_and_placeholders_say_so(
-    settings: Settings, db: Database
-) -> None:
+async def test_every_area_key_opens_its_screen(settings: Settings, db: Database) -> None:
     async with running_console(console_context(settings, db)) as (pilot, app):
-        for key, title in (
-            ("d", "Dashboard"),
-            ("a", "Audit"),
+        for key, screen_name in (
+            ("m", "MigrationsScreen"),
+            ("r", "RoutesScreen"),
+            ("d", "DashboardScreen"),
+            ("a", "AuditScreen"),
+            ("t", "TokensScreen"),
         ):
-            screen = await press_for(pilot, PlaceholderScreen, key)
-            assert screen.area_title.startswith(title)
-            assert "a later issue adds this screen" in text_of(app, ".placeholder")
-        await pilot.press("t")
-        await settle(pilot)
-        assert type(app.screen).__name__ == "TokensScreen"
-        assert app.screen.query(StatusBar)  # the app gives every screen its status bar
+            await pilot.press(key)
+            await settle(pilot)
+            assert type(app.screen).__name__ == screen_name
+            assert app.screen.query(StatusBar)  # the app gives every screen its status bar
         await pilot.press("escape", "u")  # the Tokens screen opens in its token field
         await settle(pilot)
         assert isinstance(app.screen, UsersScreen)
-        await pilot.press("r")
-        await settle(pilot)
-        assert type(app.screen).__name__ == "RoutesScreen"
 
 
 async def test_help_lists_the_keys_of_the_screen_and_of_the_app(
@@ -164,7 +158,7 @@ async def test_quitting_during_a_query_ends_it_and_closes_its_connection_before_
 ) -> None:
     threads_before = set(threading.enumerate())
     tasks_before = asyncio.all_tasks()
-    app = BackendConsoleApp(console_context(settings, db), server=None)
+    app = BackendConsoleApp(console_context(settings, db), server=None, first_area="users")
     running = asyncio.Event()
     workers: list[Worker[None]] = []
 
@@ -328,7 +322,7 @@ async def test_a_failing_worker_shows_a_notice_and_the_console_stays_up(
         raise RuntimeError("the page query broke")
 
     monkeypatch.setattr("console.screens.user_paging.page_user_rows", broken)
-    app = BackendConsoleApp(console_context(settings, db), server=None)
+    app = BackendConsoleApp(console_context(settings, db), server=None, first_area="users")
     async with app.run_test() as pilot:
         with contextlib.suppress(WorkerFailed):
             await app.workers.wait_for_complete()
@@ -348,7 +342,7 @@ async def test_a_failing_action_shows_a_notice_and_the_screen_keeps_working(
         raise ValueError("a bug in an action")
 
     monkeypatch.setattr(UsersScreen, "action_export_csv", broken)
-    app = BackendConsoleApp(console_context(settings, db), server=None)
+    app = BackendConsoleApp(console_context(settings, db), server=None, first_area="users")
     async with app.run_test() as pilot:
         await settle(pilot)
         await pilot.press("x")
@@ -374,7 +368,7 @@ async def test_a_crashing_handler_restarts_its_screen_instead_of_closing_the_con
         original(screen, event)
 
     monkeypatch.setattr(UsersScreen, "on_user_filters_changed", broken_once)
-    app = BackendConsoleApp(console_context(settings, db), server=None)
+    app = BackendConsoleApp(console_context(settings, db), server=None, first_area="users")
     async with app.run_test() as pilot:
         await settle(pilot)
         crashed = app.screen

@@ -121,7 +121,7 @@ def console(settings: Settings, *, actor: Actor = TESTER, read_only: bool = Fals
         clock=lambda: FIXED_NOW,
         display_timezone=dt.UTC,
     )
-    return BackendConsoleApp(context, server=None)
+    return BackendConsoleApp(context, server=None, first_area="users")
 
 
 def after(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any]], Any]:
@@ -317,10 +317,6 @@ def test_read_only_console(snapshot_settings: Settings, snap_compare: SnapCompar
 
 def test_help(snapshot_settings: Settings, snap_compare: SnapCompare) -> None:
     assert snap_compare(console(snapshot_settings), run_before=after(press("question_mark")))
-
-
-def test_placeholder_area(snapshot_settings: Settings, snap_compare: SnapCompare) -> None:
-    assert snap_compare(console(snapshot_settings), run_before=after(press("a")))
 
 
 def test_command_palette(snapshot_settings: Settings, snap_compare: SnapCompare) -> None:

@@ -183,3 +183,67 @@ async def test_list_events_filters_and_pages_newest_first(session: AsyncSession)
     assert [event.action for event in by_actor] == ["auth.login_failed"]
     by_action = await list_events(session, AuditFilter(action="thing.touch"), limit=0)
     assert len(by_action) == 1  # a limit below 1 still returns one page of one
+
+
+async def test_list_events_filters_by_time_and_free_text_and_pages_up(
+    session: AsyncSession,
+) -> None:
+    recorded = [
+        record_event(session, CONSOLE, "user.update", "user:1", {"full_name": ["A", "Ann_50%"]}),
+        record_event(session, "auth", "auth.login_failed", "user:2", {"failed_login_count": 1}),
+        record_event(session, CONSOLE, "token.issue", "user:2", {"jti": [None, "abc"]}),
+    ]
+    start = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    for minutes, event in enumerate(recorded):
+        event.at = start + dt.timedelta(minutes=minutes)
+    await session.commit()
+    events = await list_events(session)
+    middle = events[1]
+    assert [e.action for e in await list_events(session, AuditFilter(text="ANN_50%"))] == [
+        "user.update"
+    ]
+    assert await list_events(session, AuditFilter(text="nn_5_%")) == []  # _ and % are literal
+    assert [e.target for e in await list_events(session, AuditFilter(text="user:2"))] == [
+        "user:2",
+        "user:2",
+    ]
+    since = await list_events(session, AuditFilter(since=middle.at))
+    assert [e.id for e in since] == [events[0].id, middle.id]
+    until = await list_events(session, AuditFilter(until=middle.at))
+    assert [e.id for e in until] == [events[2].id]
+    above = await list_events(session, limit=1, after_id=events[2].id)
+    assert [e.id for e in above] == [middle.id]
+
+
+async def test_export_writes_the_filtered_events_as_csv_and_is_audited(
+    session: AsyncSession,
+) -> None:
+    import csv
+    import io
+
+    from backend.services.audit_export import export_events_csv
+
+    for number in range(5):
+        record_event(session, CONSOLE, "thing.touch", "user:1", {"n": number})
+    record_event(session, CONSOLE, "user.update", "user:2", {"full_name": ["=cmd()", "B"]})
+    await session.commit()
+    out = io.StringIO()
+    progress: list[int] = []
+    written = await export_events_csv(
+        session,
+        CONSOLE,
+        AuditFilter(action="thing.touch"),
+        out,
+        on_progress=progress.append,
+        page_size=2,
+    )
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert written == 5
+    assert progress == [2, 4, 5]
+    assert rows[0] == ["id", "at", "actor", "action", "target", "changes", "chain_seq"]
+    assert [json.loads(row[5])["n"] for row in rows[1:]] == [4, 3, 2, 1, 0]
+    newest = (await list_events(session, limit=1))[0]
+    assert (newest.action, newest.changes) == (
+        "audit.export",
+        {"count": 5, "filters": {"action": "thing.touch"}},
+    )

@@ -23,6 +23,7 @@ class Role(StrEnum):
 _STAFF = "role IN ('admin', 'support')"
 _NEVER_LOGGED_IN = "last_login_at IS NULL"
 _LOCKED = "locked_until IS NOT NULL"
+_INACTIVE = "NOT is_active"
 
 # PostgreSQL's options for the indexes below. Given to Index() they would make
 # SQLAlchemy import its PostgreSQL dialect (~50 ms) in every process, the console
@@ -31,6 +32,7 @@ _LOCKED = "locked_until IS NOT NULL"
 POSTGRESQL_INDEX_OPTIONS: dict[str, dict[str, object]] = {
     "ix_users_never_logged_in_id": {"where": text(_NEVER_LOGGED_IN)},
     "ix_users_locked_until": {"where": text(_LOCKED)},
+    "ix_users_inactive_id": {"where": text(_INACTIVE)},
     "ix_users_staff_created_at_id": {"where": text(_STAFF)},
     "ix_users_staff_last_login_at_id": {"where": text(_STAFF)},
     "ix_users_email_trgm": {"using": "gin", "ops": {"email": "gin_trgm_ops"}},
@@ -63,6 +65,8 @@ class User(Base):
         _partial_index("ix_users_locked_until", ("locked_until",), _LOCKED),
         _partial_index("ix_users_staff_created_at_id", ("created_at", "id"), _STAFF),
         _partial_index("ix_users_staff_last_login_at_id", ("last_login_at", "id"), _STAFF),
+        # Migration 0004: the Dashboard counts active accounts as total minus these (few).
+        _partial_index("ix_users_inactive_id", ("id",), _INACTIVE),
         _postgresql_only(Index("ix_users_email_trgm", "email")),
         _postgresql_only(
             Index("ix_users_full_name_trgm", func.lower(text("full_name")).label("lower_full_name"))

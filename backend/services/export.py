@@ -96,8 +96,8 @@ async def _record_export(session: AsyncSession, actor: Actor, query: UserQuery, 
 def _csv_row(row: UserRow) -> list[str]:
     return [
         str(row.id),
-        _defused(row.email),
-        _defused(row.full_name),
+        defused(row.email),
+        defused(row.full_name),
         row.role,
         "true" if row.is_active else "false",
         _moment(row.locked_until),
@@ -110,5 +110,5 @@ def _moment(value: dt.datetime | None) -> str:
     return "" if value is None else value.isoformat()
 
 
-def _defused(text: str) -> str:
+def defused(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text

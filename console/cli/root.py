@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from console.cli import call, db, routes, serve, tokens, users
+from console.cli import audit, call, db, routes, serve, tokens, users
 from console.cli.errors import reporting_errors
 from console.cli.open_console import open_console
 from console.cli.state import CliState
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="token")
+app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
 app.command("routes")(routes.routes)
 app.command("call")(call.call)

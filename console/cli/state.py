@@ -129,14 +129,9 @@ def _database_error(masked_url: str, error: Exception) -> CliError | None:
 
 def is_unreachable(error: BaseException) -> bool:
     """True for errors that mean "cannot connect to the database", not "bad query"."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError
+    from backend.database import is_unreachable as database_unreachable
 
-    if isinstance(error, OSError):
-        return True
-    # No statement yet: raised while connecting (unknown host, database, role, file).
-    return isinstance(error, DBAPIError) and (
-        error.statement is None or error.connection_invalidated or isinstance(error, InterfaceError)
-    )
+    return database_unreachable(error)
 
 
 def short_reason(error: BaseException) -> str:

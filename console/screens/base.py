@@ -10,6 +10,7 @@ from textual.worker import Worker, WorkerState
 
 from console.context import ConsoleContext
 from console.notify import notify_error
+from console.widgets.database_banner import DatabaseBanner
 from console.widgets.key_bar import KeyBar
 from console.widgets.status_bar import StatusBar
 
@@ -37,6 +38,7 @@ class ConsoleScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
+        yield DatabaseBanner()
         yield from self.compose_content()
         yield KeyBar()
 

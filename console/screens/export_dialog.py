@@ -1,11 +1,18 @@
-"""Export the Users screen's current view to CSV, streamed page by page, with progress."""
+"""Export a screen's current view to CSV, streamed page by page, with progress.
+
+ExportDialog writes the Users screen's view; a subclass names what it exports
+(`noun`) and writes it (`write_csv`), as the Audit screen's does.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -24,9 +31,11 @@ _QUALIFIERS = {TotalKind.EXACT: "", TotalKind.ABOUT: "about ", TotalKind.AT_LEAS
 
 
 class ExportDialog(ConsoleDialog[int]):
-    """Asks for a file, writes the CSV, returns how many users it wrote (None: cancelled)."""
+    """Asks for a file, writes the CSV, returns how many rows it wrote (None: cancelled)."""
 
     BINDINGS = FIELD_FOCUS_BINDINGS
+    noun = "users"
+    hint = "No passwords or hashes."
 
     class Progressed(Message):
         def __init__(self, written: int) -> None:
@@ -46,7 +55,7 @@ class ExportDialog(ConsoleDialog[int]):
 
     def __init__(
         self,
-        query: UserQuery,
+        query: UserQuery | None,
         expected: int | None,
         default_path: Path,
         *,
@@ -60,12 +69,15 @@ class ExportDialog(ConsoleDialog[int]):
         self._written: int | None = None
 
     def compose(self) -> ComposeResult:
-        about = "the users" if self.expected is None else _how_many(self.expected, self.kind)
+        about = (
+            f"the {self.noun}"
+            if self.expected is None
+            else _how_many(self.expected, self.kind, self.noun)
+        )
         with Vertical(classes="dialog"):
             yield Static("Export to CSV", classes="dialog-title")
             yield Static(
-                f"Writes {about} of the current view (filters and order as shown). "
-                "No passwords or hashes.",
+                f"Writes {about} of the current view (filters and order as shown). {self.hint}",
                 classes="dialog-hint",
             )
             with Horizontal(classes="form-row"):
@@ -111,14 +123,7 @@ class ExportDialog(ConsoleDialog[int]):
             # Never overwrites a file the operator did not mean to lose; 0600.
             with open_export_file(path) as out:
                 async with context.database.session() as session:
-                    written = await export_users_csv(
-                        session,
-                        context.actor,
-                        self.user_query,
-                        out,
-                        on_progress=progressed,
-                        audit=not context.read_only,
-                    )
+                    written = await self.write_csv(session, out, progressed)
         except asyncio.CancelledError:
             _remove_partial(path)  # a half-written export is worse than none
             raise
@@ -129,6 +134,21 @@ class ExportDialog(ConsoleDialog[int]):
             return
         self.post_message(self.Finished(written, path))
 
+    async def write_csv(
+        self, session: AsyncSession, out: TextIO, progressed: Callable[[int], None]
+    ) -> int:
+        """Write the view to `out`, calling `progressed` with the rows written so far."""
+        assert self.user_query is not None  # the Users screen always gives its query
+        context = self.context
+        return await export_users_csv(
+            session,
+            context.actor,
+            self.user_query,
+            out,
+            on_progress=progressed,
+            audit=not context.read_only,
+        )
+
     def on_export_dialog_progressed(self, event: Progressed) -> None:
         self.query_one("#progress", ProgressBar).update(progress=event.written)
         self.query_one("#export-status", Static).update(f"{count(event.written)} written…")
@@ -138,7 +158,7 @@ class ExportDialog(ConsoleDialog[int]):
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=max(event.written, 1), progress=max(event.written, 1))
         self.query_one("#export-status", Static).update(
-            f"Exported {count(event.written)} users to {event.path}."
+            f"Exported {count(event.written)} {self.noun} to {event.path}."
         )
         button = self.query_one("#export", Button)
         button.label, button.disabled = "Close", False
@@ -163,8 +183,8 @@ class ExportDialog(ConsoleDialog[int]):
         label.display = message is not None
 
 
-def _how_many(expected: int, kind: TotalKind) -> str:
-    return f"{_QUALIFIERS[kind]}{count(expected)} users"
+def _how_many(expected: int, kind: TotalKind, noun: str) -> str:
+    return f"{_QUALIFIERS[kind]}{count(expected)} {noun}"
 
 
 def _path_problem(path: Path | None) -> str | None:

@@ -11,8 +11,6 @@ from typing import Any
 
 from textual.screen import Screen
 
-from console.screens.placeholder import PlaceholderScreen
-
 
 @dataclass(frozen=True, slots=True)
 class Area:
@@ -21,6 +19,12 @@ class Area:
     title: str
     purpose: str
     build: Callable[[], Screen[Any]]
+
+
+def _dashboard() -> Screen[Any]:
+    from console.screens.dashboard import DashboardScreen
+
+    return DashboardScreen()
 
 
 def _users() -> Screen[Any]:
@@ -47,8 +51,10 @@ def _routes() -> Screen[Any]:
     return RoutesScreen()
 
 
-def _placeholder(title: str, purpose: str) -> Callable[[], Screen[Any]]:
-    return lambda: PlaceholderScreen(title, purpose)
+def _audit() -> Screen[Any]:
+    from console.screens.audit import AuditScreen
+
+    return AuditScreen()
 
 
 _DASHBOARD = "Health of the API and the database at a glance."
@@ -56,10 +62,10 @@ _MIGRATIONS = "Run and roll back Alembic migrations."
 _ROUTES = "Probe the API's routes."
 _AUDIT = "Browse the audit log."
 AREAS: tuple[Area, ...] = (
-    Area("dashboard", "d", "Dashboard", _DASHBOARD, _placeholder("Dashboard", _DASHBOARD)),
+    Area("dashboard", "d", "Dashboard", _DASHBOARD, _dashboard),
     Area("users", "u", "Users", "Find and manage user accounts.", _users),
     Area("tokens", "t", "Tokens", "Issue, inspect and revoke JWTs.", _tokens),
     Area("migrations", "m", "Migrations", _MIGRATIONS, _migrations),
     Area("routes", "r", "Routes", _ROUTES, _routes),
-    Area("audit", "a", "Audit", _AUDIT, _placeholder("Audit log", _AUDIT)),
+    Area("audit", "a", "Audit", _AUDIT, _audit),
 )

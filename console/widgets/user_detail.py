@@ -12,8 +12,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from backend.models import AuditEvent
 from backend.schemas.user import UserRead
+from backend.services.audit import AuditRecord
 from console.widgets.formatting import absolute_time, relative_time
 
 RECENT_EVENTS = 10
@@ -29,7 +29,7 @@ class AuditLine:
     fields: str
 
     @classmethod
-    def of(cls, event: AuditEvent) -> AuditLine:
+    def of(cls, event: AuditRecord) -> AuditLine:
         return cls(event.at, event.actor, event.action, _fields(event.changes))
 
 

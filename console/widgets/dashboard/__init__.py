@@ -1,0 +1,1 @@
+"""The Dashboard's panels: backend, accounts, live requests, recent audit events."""
