@@ -114,13 +114,17 @@ def _complete(document: dict[str, Any], app: FastAPI) -> None:
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Complete the app's document (built once, on first use) from the declarations."""
+    """Complete the app's document from the declarations, once per document FastAPI
+    builds (it builds a new one, on first use, after routes are added)."""
     build = app.openapi
+    completed: dict[str, Any] | None = None
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            _complete(build(), app)
-        assert app.openapi_schema is not None
-        return app.openapi_schema
+        nonlocal completed
+        document = build()
+        if document is not completed:
+            _complete(document, app)
+            completed = document
+        return document
 
     app.openapi = openapi  # type: ignore[method-assign]
