@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from backend.api import auth, health, users
 from backend.api.errors import install_error_handlers
@@ -22,6 +23,17 @@ from backend.middleware.request_log import RequestLog
 from backend.services.policy import AuthPolicy
 
 API_TITLE = "backend-console API"
+
+
+class BackendAPI(FastAPI):
+    """FastAPI with the security headers outside Starlette's own outermost middleware,
+    which answers an unhandled error (500) past every middleware added with add_middleware."""
+
+    token_paths: frozenset[str] = frozenset()
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return SecurityHeadersMiddleware(stack, token_paths=self.token_paths)
 
 
 def create_app(
@@ -46,7 +58,7 @@ def create_app(
         if owns_database:
             await database.dispose()
 
-    app = FastAPI(
+    app = BackendAPI(
         title=API_TITLE,
         version="0.1.0",
         lifespan=lifespan,
@@ -64,9 +76,9 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(users.router)
     install_openapi(app)
-    # Added last, so they run first: every response, errors included, gets an id, a log
-    # line and the security headers.
-    app.add_middleware(SecurityHeadersMiddleware, token_paths={app.url_path_for("login")})
+    app.token_paths = frozenset({app.url_path_for("login")})
+    # Added last, so they run first: every response, errors included, gets an id and a
+    # log line (the security headers wrap the whole stack: BackendAPI).
     app.add_middleware(RequestLoggingMiddleware, request_log=request_log)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -81,6 +81,10 @@ async def _populate(settings: Settings) -> None:
         events = (await session.scalars(select(AuditEvent).order_by(AuditEvent.id))).all()
         for number, event in enumerate(events):
             event.at = FIXED_NOW - dt.timedelta(hours=1, minutes=len(events) - number)
+            if "tokens_valid_after" in event.changes:  # the cut-off is the real clock's
+                before, _now = event.changes["tokens_valid_after"]
+                pinned = [before, event.at.replace(microsecond=0).isoformat()]
+                event.changes = {**event.changes, "tokens_valid_after": pinned}
         await session.commit()
         await relink_chain(session)
     await database.dispose()

@@ -25,8 +25,9 @@ from conftest import TEST_PASSWORD, TEST_SECRET_KEY, LoginAs, UserFactory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.config import SQLITE_FILENAME, load_settings
+from backend.config import SQLITE_FILENAME, Settings, load_settings
 from backend.database import Database
+from backend.main import create_app
 from backend.models import Role
 from backend.private_files import make_private_file
 from backend.services import migrations, tokens
@@ -168,6 +169,21 @@ async def test_7_every_answer_is_nosniff_and_authenticated_answers_are_not_store
         assert answer.status_code == status
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
         assert "Cache-Control" not in answer.headers
+
+
+async def test_7_an_unhandled_error_is_nosniff_too(settings: Settings) -> None:
+    app = create_app(settings)
+
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/boom", boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        answer = await http.get("/boom", headers={"Authorization": "Bearer x"})
+    assert answer.status_code == 500
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["Cache-Control"] == "no-store"
 
 
 async def test_8_the_embedded_database_and_exports_are_readable_by_their_owner_only(
