@@ -9,9 +9,9 @@ valid link of the hash chain) and seeds 1,000,000 users (backend.services.seedin
    medians and their ratio (the target: within 2x);
 2. times `audit verify` over the whole chain;
 3. runs the console headless on that database: the Dashboard's event-loop CPU per
-   second in steady state against the same console showing a placeholder screen
+   second in steady state against the same console showing the Migrations screen (no timers)
    (the target: under 5 ms per second), and the longest event-loop stall;
-4. points wrk at the embedded server's /health while the console shows a placeholder
+4. points wrk at the embedded server's /health while the console shows the Migrations screen
    (not watching) and the Dashboard (watching), rounds interleaved: requests per
    second of each, the drop (target: under 10%), the longest stall meanwhile (target:
    50 ms) and the ring's length (never above its 10,000).
@@ -185,7 +185,7 @@ async def dashboard_cost(url: str, seconds: float) -> None:
         await app.workers.wait_for_complete()  # the first refresh verifies the whole chain
         watch.start()
         screen = app.screen
-        await pilot.press("m")  # a placeholder: the console's own idle cost
+        await pilot.press("m")  # the Migrations screen runs no timers: the console's idle cost
         idle = await loop_cpu_per_second(pilot, seconds)
         await pilot.press("d")
         screen.refresh_accounts()  # type: ignore[attr-defined]  # its 30 s timer, once
@@ -194,7 +194,7 @@ async def dashboard_cost(url: str, seconds: float) -> None:
     worst = max((stall.wall_ms for stall in watch.stalls), default=0.0)
     print(
         f"\nDashboard at 1M users, 1M events: event-loop CPU {watching:.1f} ms/s watching, "
-        f"{idle:.1f} ms/s on a placeholder: {watching - idle:.1f} ms/s for the Dashboard "
+        f"{idle:.1f} ms/s on the Migrations screen: {watching - idle:.1f} ms/s for the Dashboard "
         f"(target 5); longest stall {worst:.0f} ms"
     )
 
@@ -232,7 +232,7 @@ async def live_log_under_load(url: str, seconds: int, rounds: int) -> None:
     stalls = [stall.wall_ms for stall in watch.stalls if stall.phase == "watching"]
     print(
         f"\nLive log under wrk (/health, 16 connections, {seconds} s x {rounds} rounds each):\n"
-        f"  {alone:,.0f} req/s on a placeholder, {watched:,.0f} req/s on the Dashboard: "
+        f"  {alone:,.0f} req/s on the Migrations screen, {watched:,.0f} req/s on the Dashboard: "
         f"{(1 - watched / alone) * 100:+.1f}% drop (target under 10%)\n"
         f"  longest stall while watching {max(stalls, default=0):.0f} ms (target 50); "
         f"ring at most {longest_ring:,} of {DEFAULT_CAPACITY:,}"

@@ -82,7 +82,7 @@ SKELETON_WITH_STACK = [
     f"import runpy, {', '.join(STACK_IMPORTS)}; "
     f"runpy.run_path({str(SKELETON[1])!r}, run_name='__main__')",
 ]
-FIRST_PAGE_MARKERS = (b"failed",)  # the Dashboard's accounts panel has its figures
+FIRST_PAGE_MARKERS = (b"logins,",)  # the Dashboard's accounts panel has its figures
 TIMEOUT_SECONDS = 30
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
