@@ -21,11 +21,11 @@ import pytest
 import schemathesis
 from conftest import UserFactory
 from fastapi import FastAPI
+from probe_kit import served
 from schemathesis.engine import Status, events
 
 from backend.database import Database
 from backend.models import Role, User
-from backend.server import EmbeddedServer
 from backend.services import tokens
 from backend.services.policy import AuthPolicy
 
@@ -48,12 +48,8 @@ CONFIG: dict[str, Any] = {
 
 @pytest.fixture
 async def server_url(app: FastAPI) -> AsyncIterator[str]:
-    server = EmbeddedServer(app, "127.0.0.1", 0)
-    await server.start()
-    try:
-        yield server.url
-    finally:
-        await server.stop()
+    async with served(app) as url:
+        yield url
 
 
 def _minter(db: Database, policy: AuthPolicy, user_id: int) -> Callable[[], str]:
