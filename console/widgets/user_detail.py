@@ -70,7 +70,7 @@ class UserDetail(VerticalScroll):
         facts.add_row("Last login", self._moment(user.last_login_at))
         facts.add_row("Created", self._moment(user.created_at))
         facts.add_row("Updated", self._moment(user.updated_at))
-        facts.add_row("Logged out", self._moment(user.tokens_valid_after))
+        facts.add_row("Sessions ended", self._moment(user.tokens_valid_after))
         facts.add_row("Version", Text(f"{user.version} · id {user.id}"))
         return facts
 
