@@ -155,6 +155,35 @@ async def test_a_failed_run_names_the_revision_and_stays_at_the_last_good_one(
     await database.dispose()
 
 
+async def test_reload_shows_revision_files_added_or_edited_while_the_console_runs(
+    tmp_path: Path,
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'reload.db'}")
+    await migrations.upgrade(database.engine)
+    project = project_with(tmp_path, {})
+    added = project.script_location / "versions" / "0099_added.py"
+    context = context_on(database, tmp_path, migration_scripts=project.script_location)
+    async with running_console(context, size=SIZE) as (pilot, app):
+        screen = await open_migrations(pilot)
+        assert text_of(app, "#migrations-summary").endswith(f"head {HEAD} · up to date")
+        added.write_text(revision_source("0099", HEAD), encoding="utf-8")
+        await pilot.press("l")
+        await settle(pilot)
+        assert text_of(app, "#migrations-summary").endswith("head 0099 · 1 pending")
+        table = screen.query_one(RevisionTable)
+        assert table.row_cells(0)[1:] == ("0099", "pending · head", "Test revision 0099.")
+        edited = added.read_text(encoding="utf-8").replace("Test revision", "Adds the reports")
+        added.write_text(edited, encoding="utf-8")
+        await pilot.press("l")
+        await settle(pilot)
+        assert table.row_cells(0)[3] == "Adds the reports 0099."
+        added.unlink()
+        await pilot.press("l")
+        await settle(pilot)
+        assert text_of(app, "#migrations-summary").endswith(f"head {HEAD} · up to date")
+    await database.dispose()
+
+
 async def test_stamp_needs_the_id_typed(tmp_path: Path) -> None:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'stamp.db'}")
     await migrations.upgrade(database.engine)

@@ -165,8 +165,8 @@ class MigrationsScreen(ConsoleScreen):
     @work(exclusive=True, group="migrations-state", exit_on_error=False)
     async def load_state(self) -> None:
         await self.context.schema_checked.wait()
-        # Reading the revision files is file work: off the event loop.
-        await asyncio.to_thread(self.project.scripts)
+        # Reading the revision files (again, if they changed) is file work: off the loop.
+        await asyncio.to_thread(self.project.fresh_scripts)
         state = await migrations.load_state(self.context.database.engine, self.project)
         self.post_message(self.StateLoaded(state))
 
