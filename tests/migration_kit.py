@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -47,3 +49,23 @@ def project_with(tmp_path: Path, revisions: dict[str, str]) -> MigrationProject:
     for name, source in revisions.items():
         (location / "versions" / name).write_text(source, encoding="utf-8")
     return MigrationProject(location)
+
+
+async def start_runner(
+    source: str, url: str, project: MigrationProject
+) -> asyncio.subprocess.Process:
+    """Another process running `source` (Python) with the database URL and the script
+    directory as arguments, as a second deploy would; its stdin and stdout are pipes."""
+    runner = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        source,
+        url,
+        str(project.script_location),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+    )
+    assert runner.stdout is not None
+    return runner

@@ -19,6 +19,7 @@ from textual.widgets import Button, Input
 from backend.database import Database
 from backend.models import AuditEvent
 from backend.services import migrations
+from backend.services.migrations.guard import SQLITE_CAVEAT
 from backend.services.schema import current_revision
 from console.commands import ConsoleCommands
 from console.context import ConsoleContext
@@ -92,6 +93,9 @@ async def test_a_pending_revision_shows_and_upgrading_to_head_runs_the_plan(
         dialog = await plan_dialog(pilot, "g")
         assert text_of(app, ".dialog-title") == f"Plan: upgrade {BELOW_HEAD} -> {HEAD} (1 step)"
         assert not dialog.query_one("#plan-run", Button).disabled  # nothing destructive
+        # What SQLite cannot undo is said before the run (and in its log), only there.
+        caveats = [text_of(app, "#plan-caveat")] if dialog.query("#plan-caveat") else []
+        assert caveats == ([SQLITE_CAVEAT] if fresh.dialect == "sqlite" else [])
         await pilot.click("#plan-run")
         await run_ends(pilot, screen)
         assert f"Migrated from {BELOW_HEAD} to {HEAD}." in notices(app)

@@ -6,14 +6,13 @@ unknown revision in the database, and offline SQL that builds the same schema.
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import asyncpg
 import pytest
-from migration_kit import HEAD, OURS, project_with, revision_source
+from migration_kit import HEAD, OURS, project_with, revision_source, start_runner
 from sqlalchemy import select, text
-from test_migrations import ROOT, schema, table_names
+from test_migrations import schema, table_names
 
 from backend.database import Database
 from backend.models import AuditEvent
@@ -133,17 +132,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 async def test_two_upgrades_serialize_on_the_lock(fresh: Database, tmp_path: Path) -> None:
     project = project_with(tmp_path, {"0099_sleepy.py": SLEEPY})
     await migrations.upgrade(fresh.engine, HEAD, project=project)
-    second = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        SECOND_RUNNER,
-        fresh.url,
-        str(project.script_location),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT,
-    )
+    second = await start_runner(SECOND_RUNNER, fresh.url, project)
     assert second.stdout is not None
     planned = (await second.stdout.readline()).decode().strip()
     first_plan = await migrations.plan_target(fresh.engine, "head", project=project)

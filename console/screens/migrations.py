@@ -250,12 +250,13 @@ class MigrationsScreen(ConsoleScreen):
         reviewed = migrations.review(plan, self.context.database.url, self.project)
         if not await self.app.push_screen_wait(PlanDialog(reviewed)):
             return
-        await self._run(plan)
+        await self._run(reviewed)
 
-    async def _run(self, plan: migrations.Plan) -> None:
+    async def _run(self, reviewed: migrations.ReviewedPlan) -> None:
+        plan = reviewed.plan
         self.running = True
         self.refresh_bindings()
-        (await self.run_log()).begin(plan.describe(), len(plan.steps))
+        (await self.run_log()).begin(plan.describe(), len(plan.steps), reviewed.caveat)
         guard = migrations.guard_options_from(self.context.settings)
         try:
             result = await migrations.run_plan(
