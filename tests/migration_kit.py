@@ -40,6 +40,26 @@ def revision_source(
     )
 
 
+# Two branches above our head, labelled, and their merge: 0101 and 0102, then 0103.
+BRANCHES = {
+    "0101_left.py": revision_source(
+        "0101",
+        HEAD,
+        'op.create_table("left_t", sa.Column("id", sa.Integer, primary_key=True))',
+        'op.drop_table("left_t")',
+        labels=("left",),
+    ),
+    "0102_right.py": revision_source(
+        "0102",
+        HEAD,
+        'op.create_table("right_t", sa.Column("id", sa.Integer, primary_key=True))',
+        'op.drop_table("right_t")',
+        labels=("right",),
+    ),
+    "0103_merge.py": revision_source("0103", ("0101", "0102")),
+}
+
+
 def project_with(tmp_path: Path, revisions: dict[str, str]) -> MigrationProject:
     """A copy of alembic/ with `revisions` (file name -> source) added to versions/."""
     location = tmp_path / "alembic"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from migration_kit import HEAD, OURS, project_with, revision_source, start_runner
+from migration_kit import BRANCHES, HEAD, OURS, project_with, revision_source, start_runner
 from sqlalchemy import select, text
 from test_migrations import schema, table_names
 
@@ -213,25 +213,6 @@ async def _execute_script(database: Database, script: str) -> None:
             await driver.execute(script)  # type: ignore[union-attr]
         else:
             await driver.executescript(script)  # type: ignore[union-attr]
-
-
-BRANCHES = {
-    "0101_left.py": revision_source(
-        "0101",
-        HEAD,
-        'op.create_table("left_t", sa.Column("id", sa.Integer, primary_key=True))',
-        'op.drop_table("left_t")',
-        labels=("left",),
-    ),
-    "0102_right.py": revision_source(
-        "0102",
-        HEAD,
-        'op.create_table("right_t", sa.Column("id", sa.Integer, primary_key=True))',
-        'op.drop_table("right_t")',
-        labels=("right",),
-    ),
-    "0103_merge.py": revision_source("0103", ("0101", "0102")),
-}
 
 
 async def test_branches_and_a_merge_display_plan_and_run(fresh: Database, tmp_path: Path) -> None:

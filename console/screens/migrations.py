@@ -28,10 +28,12 @@ from backend.services.migrations import (
     MigrationEvent,
     MigrationProject,
     MigrationState,
+    RevisionNode,
 )
 from console.notify import describe_error
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import TypedConfirmDialog
+from console.screens.migration_head_dialog import HeadChoiceDialog
 from console.screens.migration_plan_dialog import PlanDialog
 from console.widgets.migrations.revision_detail import Detail, RevisionDetail
 from console.widgets.migrations.revision_table import RevisionTable
@@ -231,7 +233,19 @@ class MigrationsScreen(ConsoleScreen):
             self.plan_and_run(revision, None)
 
     def action_step_down(self) -> None:
-        self.plan_and_run("-1", Direction.DOWN)
+        """Plan one step down; from several heads (branches), the operator picks one first."""
+        nodes = [self.state.node(head) for head in self.state.current] if self.state else []
+        heads = tuple(node for node in nodes if node is not None)
+        if len(heads) > 1:
+            self.step_down_one_of(heads)
+        else:
+            self.plan_and_run("-1", Direction.DOWN)
+
+    @work(exclusive=True, group="migrations-run", exit_on_error=False)
+    async def step_down_one_of(self, heads: tuple[RevisionNode, ...]) -> None:
+        head = await self.app.push_screen_wait(HeadChoiceDialog(heads))
+        if head is not None:
+            await self._plan_and_run(f"{head}@-1", Direction.DOWN)
 
     def action_reload(self) -> None:
         self._details.clear()
@@ -239,6 +253,9 @@ class MigrationsScreen(ConsoleScreen):
 
     @work(exclusive=True, group="migrations-run", exit_on_error=False)
     async def plan_and_run(self, target: str, direction: Direction | None) -> None:
+        await self._plan_and_run(target, direction)
+
+    async def _plan_and_run(self, target: str, direction: Direction | None) -> None:
         """Plan, show the plan and its lint, and run it once confirmed."""
         engine = self.context.database.engine
         plan = await migrations.plan_target(

@@ -21,7 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backend.services.actor import Actor
 from backend.services.errors import InvalidInput
 from backend.services.migrations.drift import DriftReport, check_drift
-from backend.services.migrations.graph import MigrationState, load_state, state_for
+from backend.services.migrations.graph import (
+    MigrationState,
+    RevisionNode,
+    load_state,
+    state_for,
+)
 from backend.services.migrations.guard import (
     SQLITE_CAVEAT,
     GuardOptions,
@@ -80,6 +85,7 @@ __all__ = [
     "PlanPreview",
     "PlanStep",
     "ReviewedPlan",
+    "RevisionNode",
     "RunResult",
     "Severity",
     "StepFinished",
