@@ -64,6 +64,7 @@ async def test_a_broken_revision_fails_names_itself_and_stays_at_the_last_good_o
     async with fresh.session() as session:
         failed = (await session.scalars(select(AuditEvent))).one()
     assert failed.action == "migration.failed"
+    assert (failed.changes["operation"], failed.changes["outcome"]) == ("upgrade", "failed")
     assert failed.actor == "cli:tester"
     assert failed.changes["steps"] == OURS
     assert failed.changes["failed_revision"] == "0099"
