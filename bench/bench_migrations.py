@@ -3,9 +3,11 @@
 1. Opening the screen (key m) on a SQLite database half-way up the history: the time
    from the key to the first frame with the graph and the selected revision's upgrade
    and downgrade SQL (target: 300 ms), the first time in a process (every revision file
-   read, bytecode cached as the installed console has it) and again (the files kept,
-   unchanged); beside them the Tokens screen, a light screen with no database work on
-   opening, for scale. The three take turns, a new console each.
+   read, bytecode cached as the installed console has it), again (the files kept,
+   unchanged), and the first time in a console just started (first_open.py: Alembic and
+   the screen's modules are imported by that key, as start-up leaves them out); beside
+   them the Tokens screen, a light screen with no database work on opening, for scale.
+   They take turns, a new console each.
 2. A plan + SQL preview for the whole history (base -> head) and for the last 10 steps,
    against Alembic's own offline run of the same steps (`upgrade --sql`), interleaved;
    medians and the difference (target: within 100 ms of Alembic's).
@@ -32,6 +34,7 @@ from typing import Any
 
 from alembic import command
 from alembic.runtime.environment import EnvironmentContext
+from first_open import SECRET_KEY, time_to_frame
 from textual import events
 from textual.message import Message
 
@@ -45,7 +48,6 @@ from console.app import BackendConsoleApp
 from console.context import ConsoleContext
 from console.screens.migrations import MigrationsScreen
 
-SECRET_KEY = "bench-secret-key-0123456789-0123456789-abcdef"
 Sample = tuple[float, float]  # seconds: wall, CPU
 REVISION = '''"""Generated revision {n}.
 
@@ -97,6 +99,7 @@ def median_ms(samples: list[float]) -> float:
 class Opening(Enum):
     FIRST = "first open (the revision files read)"
     AGAIN = "open again (the files unchanged)"
+    NEW_CONSOLE = "first open in a new console (Alembic and the screen imported then)"
     TOKENS = "the Tokens screen (for scale)"
 
 
@@ -109,14 +112,38 @@ _SHOWN_BY: dict[Opening, type[Message]] = {
 }
 
 
+async def new_console_open(location: Path, url: str, data_dir: Path) -> Sample:
+    """The first opening in a console of its own (first_open.py, a new interpreter)."""
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": sys.pycache_prefix or ""}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(PROJECT_ROOT / "bench" / "first_open.py"),
+        str(location),
+        url,
+        str(data_dir),
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, _ = await child.communicate()
+    wall, cpu = (float(ms) / 1000 for ms in out.split())
+    return wall, cpu
+
+
 async def screen_open(location: Path, url: str, data_dir: Path, opening: Opening) -> Sample:
+    if opening is Opening.NEW_CONSOLE:
+        return await new_console_open(location, url, data_dir)
+    return await open_in_this_process(location, url, data_dir, opening)
+
+
+async def open_in_this_process(
+    location: Path, url: str, data_dir: Path, opening: Opening
+) -> Sample:
     """Seconds (wall, CPU) from the key to the first frame with the graph and the selected
     revision's SQL (the Tokens screen's first frame, for scale).
 
     A new console each time. FIRST touches a revision file first, so the screen reads
     every file again, as the first opening in a process does; AGAIN finds them as read
-    before. Timed to the frame, not to Pilot's press returning: that waits until the
-    process has been idle for a while.
+    before.
     """
     settings = load_settings(database_url=url, secret_key=SECRET_KEY, data_dir=data_dir)
     database = Database(url)
@@ -138,14 +165,8 @@ async def screen_open(location: Path, url: str, data_dir: Path, opening: Opening
             touched = next((location / "versions").glob("g0001_*.py"))
             os.utime(touched, ns=(time.time_ns(), time.time_ns()))
         shown.clear()  # the Dashboard's own ScreenResume came before
-        started, cpu_started = time.perf_counter(), time.process_time()
-        press = asyncio.create_task(pilot.press("t" if opening is Opening.TOKENS else "m"))
-        await shown.wait()
-        drawn = asyncio.Event()
-        app.screen.call_after_refresh(drawn.set)
-        await drawn.wait()
-        sample = (time.perf_counter() - started, time.process_time() - cpu_started)
-        await press
+        key = "t" if opening is Opening.TOKENS else "m"
+        sample = await time_to_frame(pilot, key, shown)
         await pilot.press("q")
     await database.dispose()
     return sample
