@@ -93,7 +93,9 @@ async def prepare_schema(context: ConsoleContext) -> SchemaState:
         revision = await schema.current_revision(engine)
         if revision != head and context.settings.uses_default_database:
             migrations = await _import("backend.services.migrations")
-            await migrations.upgrade(engine)
+            # Audited like any run, as the operator at this console.
+            guard = migrations.guard_options_from(context.settings)
+            await migrations.upgrade(engine, actor=context.actor, guard=guard)
             return SchemaState(revision=head, head=head, migrated_now=True)
     except (OSError, DBAPIError) as error:
         raise StartupError(_unreachable(context, error)) from None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -38,6 +40,26 @@ def revision_source(
     )
 
 
+# Two branches above our head, labelled, and their merge: 0101 and 0102, then 0103.
+BRANCHES = {
+    "0101_left.py": revision_source(
+        "0101",
+        HEAD,
+        'op.create_table("left_t", sa.Column("id", sa.Integer, primary_key=True))',
+        'op.drop_table("left_t")',
+        labels=("left",),
+    ),
+    "0102_right.py": revision_source(
+        "0102",
+        HEAD,
+        'op.create_table("right_t", sa.Column("id", sa.Integer, primary_key=True))',
+        'op.drop_table("right_t")',
+        labels=("right",),
+    ),
+    "0103_merge.py": revision_source("0103", ("0101", "0102")),
+}
+
+
 def project_with(tmp_path: Path, revisions: dict[str, str]) -> MigrationProject:
     """A copy of alembic/ with `revisions` (file name -> source) added to versions/."""
     location = tmp_path / "alembic"
@@ -47,3 +69,23 @@ def project_with(tmp_path: Path, revisions: dict[str, str]) -> MigrationProject:
     for name, source in revisions.items():
         (location / "versions" / name).write_text(source, encoding="utf-8")
     return MigrationProject(location)
+
+
+async def start_runner(
+    source: str, url: str, project: MigrationProject
+) -> asyncio.subprocess.Process:
+    """Another process running `source` (Python) with the database URL and the script
+    directory as arguments, as a second deploy would; its stdin and stdout are pipes."""
+    runner = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        source,
+        url,
+        str(project.script_location),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+    )
+    assert runner.stdout is not None
+    return runner

@@ -20,6 +20,7 @@ from test_cli import (
 
 from backend.database import Database
 from backend.services import migrations
+from backend.services.migrations.guard import SQLITE_CAVEAT
 from backend.services.schema import current_revision
 
 HEAD = migrations.head_revision()
@@ -29,6 +30,7 @@ def test_upgrade_history_stamp_and_current(tmp_path: Path) -> None:
     cli = fresh_cli(tmp_path)
     upgraded = cli("db", "upgrade").assert_ok()
     assert upgraded.stdout.strip().endswith(f"from base to {HEAD}.")
+    assert SQLITE_CAVEAT in upgraded.stderr.splitlines()  # said before the run starts
     again = cli("db", "upgrade").assert_ok()
     assert again.stdout == ""
     assert "nothing changed" in again.stderr

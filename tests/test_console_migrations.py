@@ -19,6 +19,7 @@ from textual.widgets import Button, Input
 from backend.database import Database
 from backend.models import AuditEvent
 from backend.services import migrations
+from backend.services.migrations.guard import SQLITE_CAVEAT
 from backend.services.schema import current_revision
 from console.commands import ConsoleCommands
 from console.context import ConsoleContext
@@ -92,6 +93,9 @@ async def test_a_pending_revision_shows_and_upgrading_to_head_runs_the_plan(
         dialog = await plan_dialog(pilot, "g")
         assert text_of(app, ".dialog-title") == f"Plan: upgrade {BELOW_HEAD} -> {HEAD} (1 step)"
         assert not dialog.query_one("#plan-run", Button).disabled  # nothing destructive
+        # What SQLite cannot undo is said before the run (and in its log), only there.
+        caveats = [text_of(app, "#plan-caveat")] if dialog.query("#plan-caveat") else []
+        assert caveats == ([SQLITE_CAVEAT] if fresh.dialect == "sqlite" else [])
         await pilot.click("#plan-run")
         await run_ends(pilot, screen)
         assert f"Migrated from {BELOW_HEAD} to {HEAD}." in notices(app)
@@ -152,6 +156,35 @@ async def test_a_failed_run_names_the_revision_and_stays_at_the_last_good_one(
         assert failure.startswith("Revision 0099 (upgrade) failed at `INSERT INTO no_such_table")
         assert failure.endswith(f"the database is at {HEAD}.")
         assert text_of(app, "#migrations-summary").startswith(f"Database at {HEAD}")
+    await database.dispose()
+
+
+async def test_reload_shows_revision_files_added_or_edited_while_the_console_runs(
+    tmp_path: Path,
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'reload.db'}")
+    await migrations.upgrade(database.engine)
+    project = project_with(tmp_path, {})
+    added = project.script_location / "versions" / "0099_added.py"
+    context = context_on(database, tmp_path, migration_scripts=project.script_location)
+    async with running_console(context, size=SIZE) as (pilot, app):
+        screen = await open_migrations(pilot)
+        assert text_of(app, "#migrations-summary").endswith(f"head {HEAD} · up to date")
+        added.write_text(revision_source("0099", HEAD), encoding="utf-8")
+        await pilot.press("l")
+        await settle(pilot)
+        assert text_of(app, "#migrations-summary").endswith("head 0099 · 1 pending")
+        table = screen.query_one(RevisionTable)
+        assert table.row_cells(0)[1:] == ("0099", "pending · head", "Test revision 0099.")
+        edited = added.read_text(encoding="utf-8").replace("Test revision", "Adds the reports")
+        added.write_text(edited, encoding="utf-8")
+        await pilot.press("l")
+        await settle(pilot)
+        assert table.row_cells(0)[3] == "Adds the reports 0099."
+        added.unlink()
+        await pilot.press("l")
+        await settle(pilot)
+        assert text_of(app, "#migrations-summary").endswith(f"head {HEAD} · up to date")
     await database.dispose()
 
 

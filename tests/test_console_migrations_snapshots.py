@@ -1,5 +1,6 @@
 """How the Migrations screen looks: the graph, a destructive plan, a run under way, a
-failure, the drift panel, read-only. Regenerate with --snapshot-update.
+failure, the drift panel, read-only, the choice of a head to step down. Regenerate with
+--snapshot-update.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import make_settings
 from console_users_kit import freeze_cursors, settle
-from migration_kit import HEAD, project_with
+from migration_kit import BRANCHES, HEAD, project_with
 from sqlalchemy import text
 from test_console_migrations import BROKEN, until
 from test_console_snapshots import DATABASE_URL, SnapCompare, _run_in_fresh_thread, console
@@ -21,6 +22,7 @@ from backend.config import Settings
 from backend.database import Database
 from backend.services import migrations
 from backend.services.migrations import PlanStep, StepStarted
+from console.screens.migration_head_dialog import HeadChoiceDialog
 from console.screens.migration_plan_dialog import PlanDialog
 from console.screens.migrations import MigrationsScreen
 
@@ -43,6 +45,21 @@ def prepared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, revision: str) -> 
 
     _run_in_fresh_thread(migrate)
     return settings
+
+
+def prepared_at_two_heads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings on a SQLite file at both branches of BRANCHES (0101 and 0102, not merged)."""
+    monkeypatch.chdir(tmp_path)
+    project = project_with(tmp_path, BRANCHES)
+
+    async def migrate() -> None:
+        database = Database(DATABASE_URL)
+        await migrations.upgrade(database.engine, "heads", project=project)
+        await migrations.downgrade(database.engine, "0102", project=project)
+        await database.dispose()
+
+    _run_in_fresh_thread(migrate)
+    return make_settings(DATABASE_URL, Path("data"))
 
 
 def on_migrations(*steps: Step) -> Callable[[Pilot[Any]], Any]:
@@ -69,6 +86,12 @@ def press(*keys: str) -> Step:
 async def open_plan(pilot: Pilot[Any]) -> None:
     await pilot.press("b")
     await until(pilot, lambda: isinstance(pilot.app.screen, PlanDialog))
+    await pilot.pause()
+
+
+async def choose_a_head(pilot: Pilot[Any]) -> None:
+    await pilot.press("b")
+    await until(pilot, lambda: isinstance(pilot.app.screen, HeadChoiceDialog))
     await pilot.pause()
 
 
@@ -140,3 +163,11 @@ def test_read_only(
 ) -> None:
     app = console(prepared(tmp_path, monkeypatch, "0001"), read_only=True)
     assert snap_compare(app, terminal_size=SIZE, run_before=on_migrations())
+
+
+def test_one_step_down_from_two_heads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare: SnapCompare
+) -> None:
+    app = console(prepared_at_two_heads(tmp_path, monkeypatch))
+    app.context.migration_scripts = tmp_path / "alembic"
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_migrations(choose_a_head))

@@ -179,3 +179,78 @@ def test_a_downgrade_to_base_is_destructive() -> None:
         "DROP TABLE revoked_tokens",
         "DROP TABLE audit_events",
     }
+
+
+THINGS_COLUMNS = (
+    'sa.Column("id", sa.Integer, primary_key=True), sa.Column("note", sa.String(20)),'
+    ' sa.Column("n", sa.Integer), sa.Column("flag", sa.Boolean)'
+)
+THINGS = f'op.create_table("things", {THINGS_COLUMNS})'
+BATCH_OPERATIONS = (
+    'batch.drop_column("note")',
+    'batch.alter_column("n", type_=sa.BigInteger())',
+    'batch.alter_column("flag", nullable=False, new_column_name="flagged")',
+    'batch.add_column(sa.Column("code", sa.String(8), nullable=False))',
+)
+# Revisions with batch_alter_table blocks: a table rebuild on SQLite, ALTERs elsewhere.
+BATCH_CASES: dict[str, tuple[str, str, str, bool]] = {
+    "0501": (THINGS, 'op.drop_table("things")', "", False),
+    "0502": (  # copy_from: renderable offline, as a rebuild
+        f'things = sa.Table("things", sa.MetaData(), {THINGS_COLUMNS})\n'
+        'with op.batch_alter_table("things", copy_from=things) as batch:\n'
+        + "\n".join(f"    {operation}" for operation in BATCH_OPERATIONS),
+        'op.add_column("things", sa.Column("note", sa.String(20)))',
+        "",
+        False,
+    ),
+    "0503": (  # no copy_from: SQLite's rebuild needs the live table, so no offline SQL
+        'with op.batch_alter_table("users") as batch:\n    batch.drop_column("locked_until")',
+        'op.add_column("users", sa.Column("locked_until", sa.DateTime()))',
+        "",
+        False,
+    ),
+}
+
+
+FLAG_ALTERED = (
+    "batch_alter_table('things'): alter_column('flag', new_column_name='flagged', nullable=False)"
+)
+
+
+def test_a_batch_rebuild_on_sqlite_names_the_column_it_drops_and_the_type_it_changes(
+    tmp_path: Path,
+) -> None:
+    report = lint_above_head(project_with(tmp_path, chain(BATCH_CASES)), SQLITE)
+    rebuilt = {(f.rule, f.severity, f.statement) for f in report.for_revision("0502")}
+    assert rebuilt == {
+        ("table-rebuild", Severity.WARNING, "DROP TABLE things"),
+        ("drop-column", Severity.DESTRUCTIVE, "batch_alter_table('things'): drop_column('note')"),
+        (
+            "column-type",
+            Severity.WARNING,
+            "batch_alter_table('things'): alter_column('n', type_=BIGINT)",
+        ),
+        ("set-not-null", Severity.WARNING, FLAG_ALTERED),
+        ("rename", Severity.WARNING, FLAG_ALTERED),
+        (
+            "not-null-without-default",
+            Severity.WARNING,
+            "batch_alter_table('things'): add_column('code')",
+        ),
+    }
+    unrendered = {(f.rule, f.statement) for f in report.for_revision("0503")}
+    assert ("drop-column", "batch_alter_table('users'): drop_column('locked_until')") in unrendered
+    assert "no-preview" in {rule for rule, _statement in unrendered}
+    # Destructive: the console asks for the id typed, the CLI for --yes.
+    assert {f.revision for f in report.destructive} == {"0502", "0503"}
+    dropped = next(f for f in report.destructive if f.revision == "0502")
+    assert "drops the column and its data" in dropped.describe()
+
+
+def test_a_batch_on_postgresql_is_found_once_in_its_alter_table(tmp_path: Path) -> None:
+    report = lint_above_head(project_with(tmp_path, chain(BATCH_CASES)), POSTGRES)
+    for revision, dropped in (("0502", "things DROP COLUMN note"), ("0503", "users DROP")):
+        (finding,) = [f for f in report.for_revision(revision) if f.rule == "drop-column"]
+        assert finding.statement.startswith(f"ALTER TABLE {dropped}")
+    (retyped,) = [f for f in report.for_revision("0502") if f.rule == "column-type"]
+    assert retyped.statement == "ALTER TABLE things ALTER COLUMN n TYPE BIGINT"

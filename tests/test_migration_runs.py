@@ -6,14 +6,13 @@ unknown revision in the database, and offline SQL that builds the same schema.
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import asyncpg
 import pytest
-from migration_kit import HEAD, OURS, project_with, revision_source
+from migration_kit import BRANCHES, HEAD, OURS, project_with, revision_source, start_runner
 from sqlalchemy import select, text
-from test_migrations import ROOT, schema, table_names
+from test_migrations import schema, table_names
 
 from backend.database import Database
 from backend.models import AuditEvent
@@ -65,6 +64,7 @@ async def test_a_broken_revision_fails_names_itself_and_stays_at_the_last_good_o
     async with fresh.session() as session:
         failed = (await session.scalars(select(AuditEvent))).one()
     assert failed.action == "migration.failed"
+    assert (failed.changes["operation"], failed.changes["outcome"]) == ("upgrade", "failed")
     assert failed.actor == "cli:tester"
     assert failed.changes["steps"] == OURS
     assert failed.changes["failed_revision"] == "0099"
@@ -133,17 +133,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 async def test_two_upgrades_serialize_on_the_lock(fresh: Database, tmp_path: Path) -> None:
     project = project_with(tmp_path, {"0099_sleepy.py": SLEEPY})
     await migrations.upgrade(fresh.engine, HEAD, project=project)
-    second = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        SECOND_RUNNER,
-        fresh.url,
-        str(project.script_location),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT,
-    )
+    second = await start_runner(SECOND_RUNNER, fresh.url, project)
     assert second.stdout is not None
     planned = (await second.stdout.readline()).decode().strip()
     first_plan = await migrations.plan_target(fresh.engine, "head", project=project)
@@ -224,25 +214,6 @@ async def _execute_script(database: Database, script: str) -> None:
             await driver.execute(script)  # type: ignore[union-attr]
         else:
             await driver.executescript(script)  # type: ignore[union-attr]
-
-
-BRANCHES = {
-    "0101_left.py": revision_source(
-        "0101",
-        HEAD,
-        'op.create_table("left_t", sa.Column("id", sa.Integer, primary_key=True))',
-        'op.drop_table("left_t")',
-        labels=("left",),
-    ),
-    "0102_right.py": revision_source(
-        "0102",
-        HEAD,
-        'op.create_table("right_t", sa.Column("id", sa.Integer, primary_key=True))',
-        'op.drop_table("right_t")',
-        labels=("right",),
-    ),
-    "0103_merge.py": revision_source("0103", ("0101", "0102")),
-}
 
 
 async def test_branches_and_a_merge_display_plan_and_run(fresh: Database, tmp_path: Path) -> None:

@@ -77,6 +77,8 @@ def echo_plan(reviewed: ReviewedPlan, *, err: bool) -> None:
     typer.echo(f"Plan: {plan.describe()}", err=err)
     for index, step in enumerate(plan.steps, start=1):
         typer.echo(f"  {index}. {step.direction.value} {step.label}  {step.message}", err=err)
+    if reviewed.caveat is not None and not plan.is_empty:
+        typer.echo(reviewed.caveat, err=err)
     echo_findings(reviewed.lint.findings, err=err)
 
 

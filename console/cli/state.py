@@ -75,7 +75,7 @@ async def open_database(
     database = _connect(settings.resolved_database_url)
     try:
         if require_head:
-            await ensure_schema(database, migrate=settings.uses_default_database)
+            await ensure_schema(database, settings)
         yield database
     except Exception as error:
         translated = _database_error(database.masked_url, error)
@@ -86,14 +86,17 @@ async def open_database(
         await database.dispose()
 
 
-async def ensure_schema(database: Database, *, migrate: bool) -> None:
-    """Migrate to head (`migrate`) or else insist the schema is at head already."""
+async def ensure_schema(database: Database, settings: Settings) -> None:
+    """Migrate the embedded default to head (audited as the CLI's user), or else insist
+    the schema is at head already."""
     from backend.services import schema
 
-    if migrate:
+    if settings.uses_default_database:
         from backend.services import migrations
+        from backend.services.actor import Actor
 
-        await migrations.upgrade(database.engine)
+        guard = migrations.guard_options_from(settings)
+        await migrations.upgrade(database.engine, actor=Actor.cli(), guard=guard)
         return
     current = await schema.current_revision(database.engine)
     head = schema.REQUIRED_REVISION

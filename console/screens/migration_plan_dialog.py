@@ -32,6 +32,10 @@ class PlanDialog(ConsoleDialog[bool]):
     .plan-dialog #plan-findings {
         margin: 1 0;
     }
+    .plan-dialog #plan-caveat {
+        margin-top: 1;
+        color: $text-warning;
+    }
     .plan-dialog #plan-sql {
         height: 12;
     }
@@ -53,6 +57,8 @@ class PlanDialog(ConsoleDialog[bool]):
             yield Static(f"Plan: {plan.describe()}", classes="dialog-title", markup=False)
             with VerticalScroll(id="plan-body"):
                 yield Static(steps, id="plan-steps", markup=False)
+                if self.reviewed.caveat is not None:
+                    yield Static(self.reviewed.caveat, id="plan-caveat", markup=False)
                 yield Static(findings_text(self.reviewed.lint.findings), id="plan-findings")
                 yield TextArea(
                     self.reviewed.preview.script().strip(),

@@ -28,10 +28,12 @@ from backend.services.migrations import (
     MigrationEvent,
     MigrationProject,
     MigrationState,
+    RevisionNode,
 )
 from console.notify import describe_error
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import TypedConfirmDialog
+from console.screens.migration_head_dialog import HeadChoiceDialog
 from console.screens.migration_plan_dialog import PlanDialog
 from console.widgets.migrations.revision_detail import Detail, RevisionDetail
 from console.widgets.migrations.revision_table import RevisionTable
@@ -165,8 +167,8 @@ class MigrationsScreen(ConsoleScreen):
     @work(exclusive=True, group="migrations-state", exit_on_error=False)
     async def load_state(self) -> None:
         await self.context.schema_checked.wait()
-        # Reading the revision files is file work: off the event loop.
-        await asyncio.to_thread(self.project.scripts)
+        # Reading the revision files (again, if they changed) is file work: off the loop.
+        await asyncio.to_thread(self.project.fresh_scripts)
         state = await migrations.load_state(self.context.database.engine, self.project)
         self.post_message(self.StateLoaded(state))
 
@@ -231,7 +233,19 @@ class MigrationsScreen(ConsoleScreen):
             self.plan_and_run(revision, None)
 
     def action_step_down(self) -> None:
-        self.plan_and_run("-1", Direction.DOWN)
+        """Plan one step down; from several heads (branches), the operator picks one first."""
+        nodes = [self.state.node(head) for head in self.state.current] if self.state else []
+        heads = tuple(node for node in nodes if node is not None)
+        if len(heads) > 1:
+            self.step_down_one_of(heads)
+        else:
+            self.plan_and_run("-1", Direction.DOWN)
+
+    @work(exclusive=True, group="migrations-run", exit_on_error=False)
+    async def step_down_one_of(self, heads: tuple[RevisionNode, ...]) -> None:
+        head = await self.app.push_screen_wait(HeadChoiceDialog(heads))
+        if head is not None:
+            await self._plan_and_run(f"{head}@-1", Direction.DOWN)
 
     def action_reload(self) -> None:
         self._details.clear()
@@ -239,6 +253,9 @@ class MigrationsScreen(ConsoleScreen):
 
     @work(exclusive=True, group="migrations-run", exit_on_error=False)
     async def plan_and_run(self, target: str, direction: Direction | None) -> None:
+        await self._plan_and_run(target, direction)
+
+    async def _plan_and_run(self, target: str, direction: Direction | None) -> None:
         """Plan, show the plan and its lint, and run it once confirmed."""
         engine = self.context.database.engine
         plan = await migrations.plan_target(
@@ -250,12 +267,13 @@ class MigrationsScreen(ConsoleScreen):
         reviewed = migrations.review(plan, self.context.database.url, self.project)
         if not await self.app.push_screen_wait(PlanDialog(reviewed)):
             return
-        await self._run(plan)
+        await self._run(reviewed)
 
-    async def _run(self, plan: migrations.Plan) -> None:
+    async def _run(self, reviewed: migrations.ReviewedPlan) -> None:
+        plan = reviewed.plan
         self.running = True
         self.refresh_bindings()
-        (await self.run_log()).begin(plan.describe(), len(plan.steps))
+        (await self.run_log()).begin(plan.describe(), len(plan.steps), reviewed.caveat)
         guard = migrations.guard_options_from(self.context.settings)
         try:
             result = await migrations.run_plan(

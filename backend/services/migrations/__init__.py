@@ -21,8 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backend.services.actor import Actor
 from backend.services.errors import InvalidInput
 from backend.services.migrations.drift import DriftReport, check_drift
-from backend.services.migrations.graph import MigrationState, load_state, state_for
-from backend.services.migrations.guard import GuardOptions, MigrationLocked, guard_options_from
+from backend.services.migrations.graph import (
+    MigrationState,
+    RevisionNode,
+    load_state,
+    state_for,
+)
+from backend.services.migrations.guard import (
+    SQLITE_CAVEAT,
+    GuardOptions,
+    MigrationLocked,
+    guard_options_from,
+)
 from backend.services.migrations.lint import Finding, LintReport, Severity, lint_preview
 from backend.services.migrations.plan import (
     Direction,
@@ -51,8 +61,8 @@ from backend.services.migrations.runner import (
     StepFinished,
     StepStarted,
     run_plan,
-    stamp_revision,
 )
+from backend.services.migrations.stamp import stamp_revision
 
 __all__ = [
     "DEFAULT_PROJECT",
@@ -75,6 +85,7 @@ __all__ = [
     "PlanPreview",
     "PlanStep",
     "ReviewedPlan",
+    "RevisionNode",
     "RunResult",
     "Severity",
     "StepFinished",
@@ -114,6 +125,11 @@ class ReviewedPlan:
     @property
     def needs_typed_confirmation(self) -> bool:
         return bool(self.lint.destructive)
+
+    @property
+    def caveat(self) -> str | None:
+        """What the database cannot undo in a run, said before it runs (SQLite's limits)."""
+        return SQLITE_CAVEAT if self.preview.dialect == "sqlite" else None
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -181,10 +197,14 @@ async def upgrade(
     *,
     project: MigrationProject = DEFAULT_PROJECT,
     actor: Actor | None = None,
+    guard: GuardOptions | None = None,
 ) -> RunResult:
-    """Migrate up to `revision`. Raises InvalidInput (unknown revision), MigrationFailed."""
+    """Migrate up to `revision`, audited as `actor` (None: the tests' set-up only).
+
+    Raises InvalidInput (unknown revision), MigrationFailed, MigrationLocked.
+    """
     plan = await plan_target(engine, revision, project=project, direction=Direction.UP)
-    return await run_plan(engine, plan, project=project, actor=actor)
+    return await run_plan(engine, plan, project=project, actor=actor, guard=guard)
 
 
 async def downgrade(
@@ -193,17 +213,28 @@ async def downgrade(
     *,
     project: MigrationProject = DEFAULT_PROJECT,
     actor: Actor | None = None,
+    guard: GuardOptions | None = None,
 ) -> RunResult:
-    """Migrate down to `revision` ("base" for an empty database). Raises InvalidInput."""
+    """Migrate down to `revision` ("base" for an empty database), audited as `actor`.
+
+    Raises InvalidInput (unknown revision), MigrationFailed, MigrationLocked.
+    """
     plan = await plan_target(engine, revision, project=project, direction=Direction.DOWN)
-    return await run_plan(engine, plan, project=project, actor=actor)
+    return await run_plan(engine, plan, project=project, actor=actor, guard=guard)
 
 
 async def stamp(
-    engine: AsyncEngine, revision: str, *, project: MigrationProject = DEFAULT_PROJECT
+    engine: AsyncEngine,
+    revision: str,
+    *,
+    project: MigrationProject = DEFAULT_PROJECT,
+    actor: Actor | None = None,
 ) -> None:
-    """Record `revision` as current without running migrations. Raises InvalidInput."""
-    await stamp_revision(engine, revision, project=project)
+    """Record `revision` as current without running migrations, audited as `actor`.
+
+    Raises InvalidInput for an unknown revision.
+    """
+    await stamp_revision(engine, revision, project=project, actor=actor)
 
 
 def offline_sql(

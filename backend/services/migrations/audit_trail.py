@@ -1,14 +1,18 @@
 """Audit events for migration runs and stamps: who moved the schema, from where to where.
 
-The event is written after the run, in a transaction of its own, through the audit
-service. It records revisions, steps, outcome and duration, never SQL or its data.
-Below the audit table's first revision (a downgrade to base) there is nowhere to
-write it: the run then reports that it was not audited.
+Every run, stamp and failed (or refused) run or stamp is one event, written after it
+in a transaction of its own through the audit service: `migration.upgrade`,
+`migration.downgrade`, `migration.stamp`, or `migration.failed` with the operation it
+was. It records revisions, steps, outcome and duration, never SQL or its data (the
+error's class, not its message, which may quote a statement). Below the audit
+table's first revision (a downgrade to base) there is nowhere to write it: the run
+then reports that it was not audited.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -20,22 +24,32 @@ from backend.services.migrations.plan import Plan, PlanStep
 SCHEMA_TARGET = "schema"
 
 
+class Operation(StrEnum):
+    UPGRADE = "upgrade"
+    DOWNGRADE = "downgrade"
+    STAMP = "stamp"
+
+
 async def record_run(
     engine: AsyncEngine,
     actor: Actor | None,
+    operation: Operation,
     plan: Plan,
+    *,
     now_at: tuple[str, ...],
     steps_run: Sequence[PlanStep],
     duration: float,
     failure: BaseException | None,
-    *,
-    action: str | None = None,
 ) -> bool:
-    """Record the run as `actor` (nothing without one); False when it could not be recorded."""
+    """Record the run or stamp as `actor`; False when it could not be recorded.
+
+    Without an actor nothing is recorded: only the tests' own set-up migrates so (the
+    console and the CLI always name theirs; tests/test_migration_audit.py checks).
+    """
     if actor is None:
         return False
     changes: dict[str, object] = {
-        "direction": plan.direction.value,
+        "operation": operation.value,
         "target": plan.target,
         "from": ",".join(plan.start) or "base",
         "to": ",".join(now_at) or "base",
@@ -47,14 +61,13 @@ async def record_run(
     if failure is not None:
         changes["failed_revision"] = getattr(failure, "revision", None)
         changes["error"] = type(failure).__name__
-    name = action or (
-        "migration.failed" if failure is not None else f"migration.{plan.direction.value}"
-    )
+    name = "migration.failed" if failure is not None else f"migration.{operation.value}"
     try:
         async with AsyncSession(engine) as session:
             record_event(session, actor, name, SCHEMA_TARGET, changes)
             await session.commit()
     except DBAPIError:
-        # No audit table at this revision (or not the shape this release writes).
+        # No audit table at this revision (or not the shape this release writes), or
+        # another process holds SQLite's write lock.
         return False
     return True

@@ -87,8 +87,11 @@ async def database_versions(engine: AsyncEngine) -> tuple[str, ...]:
 async def load_state(
     engine: AsyncEngine, project: MigrationProject = DEFAULT_PROJECT
 ) -> MigrationState:
-    """The graph marked against the database's version table."""
-    return state_for(project.scripts(), await database_versions(engine))
+    """The graph marked against the database's version table.
+
+    The revision files are read again if they changed since they were last read.
+    """
+    return state_for(project.fresh_scripts(), await database_versions(engine))
 
 
 def state_for(scripts: ScriptDirectory, current: Iterable[str]) -> MigrationState:

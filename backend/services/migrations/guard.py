@@ -7,8 +7,10 @@ is session-level, so the per-revision transactions commit beneath it.
 
 SQLite: Python's sqlite3 opens no transaction before DDL, so each CREATE TABLE would
 commit at once; a BEGIN at the start of each transaction makes a revision all or
-nothing. What SQLite cannot undo: a statement it refuses inside a transaction
-(VACUUM) fails, and PRAGMA foreign_keys/journal_mode are no-ops inside one.
+nothing. What SQLite cannot do inside one (SQLITE_CAVEAT, shown with every plan)
+is said to the operator. There is no lock to wait on with a holder to name: a second
+runner in another process waits on SQLite's write lock for lock_timeout (the busy
+timeout), then fails in one sentence (runner.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ from sqlalchemy.engine import Connection
 from backend.config import Settings
 from backend.services.errors import Conflict
 
+# What the plan says before a run on SQLite (checked in tests/test_migration_sqlite.py).
+SQLITE_CAVEAT = (
+    "On SQLite each revision runs in one transaction and a failed one is rolled back "
+    "whole, but inside it SQLite ignores PRAGMA foreign_keys and journal_mode and "
+    "refuses VACUUM."
+)
 # pg_advisory_lock(int4, int4): "bc", "mg" (backend-console, migrations).
 LOCK_KEYS = {"class_key": 0x6263, "object_key": 0x6D67}
 _HOLDER = text(
@@ -93,7 +101,7 @@ def migration_guard(connection: Connection, options: GuardOptions) -> Iterator[N
         with _postgres_guard(connection, options):
             yield
     elif connection.dialect.name == "sqlite":
-        with _sqlite_transactions(connection):
+        with _sqlite_busy_timeout(connection, options), _sqlite_transactions(connection):
             yield
     else:
         yield
@@ -175,6 +183,25 @@ def _release(connection: Connection, owns: bool, *, locked: bool, commit: bool =
         connection.execute(text(f"RESET {name}"))
     if owns:
         connection.commit()
+
+
+@contextmanager
+def _sqlite_busy_timeout(connection: Connection, options: GuardOptions) -> Iterator[None]:
+    """SQLite's wait for another writer is the run's lock_timeout, then the usual again.
+
+    On the driver's connection: through SQLAlchemy the PRAGMA would begin a transaction.
+    """
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute("PRAGMA busy_timeout")
+        usual = cursor.fetchone()[0]  # type: ignore[index]
+        cursor.execute(f"PRAGMA busy_timeout = {round(options.lock_timeout_seconds * 1000)}")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {usual}")
+    finally:
+        cursor.close()
 
 
 @contextmanager

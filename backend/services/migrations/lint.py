@@ -3,8 +3,11 @@
 Each step's offline SQL (on the configured dialect) is read statement by statement;
 every finding names the revision, the statement and why. Indexes and constraints on
 a table the same step creates are harmless (nobody uses it yet), and so is a table
-rebuilt under its own name (SQLite's way to alter one). A revision may acknowledge a
-rule, after review, in a module-level mapping (see alembic/script.py.mako):
+rebuilt under its own name (SQLite's way to alter one) as such. What a batch block
+changes in a rebuilt table (a dropped column, a new type) is not in that SQL: it is
+read from the block's operations (batch_ops.py) and named as the operation. A
+revision may acknowledge a rule, after review, in a module-level mapping (see
+alembic/script.py.mako):
 
     lint_acknowledged = {"index-not-concurrent": "users is empty when this runs"}
 
@@ -20,6 +23,7 @@ from enum import StrEnum
 
 from alembic.script import ScriptDirectory
 
+from backend.services.migrations.batch_ops import BatchOperation
 from backend.services.migrations.plan import Direction
 from backend.services.migrations.preview import PlanPreview, StepSql
 from backend.services.migrations.project import ACKNOWLEDGED_ATTRIBUTE
@@ -169,10 +173,18 @@ def _step_findings(step: StepSql, dialect: str) -> Iterator[Finding]:
     statements = [" ".join(statement.split()) for statement in step.statements()]
     created = {_bare(m.group(1)) for s in statements if (m := _CREATE_TABLE.match(s))}
     rebuilt = _rebuilt_tables(statements)
+    seen: set[tuple[str, str]] = set()  # (rule, table) the SQL shows
     for statement in statements:
         for rule_id in _statement_rules(statement, created, rebuilt):
             if dialect == "postgresql" or not RULES[rule_id].postgresql_only:
+                altered = _ALTER_TABLE.match(statement)
+                seen.add((rule_id, _bare(altered.group(1)) if altered else ""))
                 yield _finding(step, rule_id, statement)
+    for operation in step.batch:
+        for rule_id in _batch_rules(operation):
+            table = operation.table.lower()
+            if (rule_id, table) not in seen and table not in created:
+                yield _finding(step, rule_id, operation.describe())
 
 
 def _statement_rules(statement: str, created: set[str], rebuilt: set[str]) -> Iterator[str]:
@@ -201,6 +213,23 @@ def _statement_rules(statement: str, created: set[str], rebuilt: set[str]) -> It
         yield "not-null-without-default"
     if _ADD_CONSTRAINT.search(rest) and "NOT VALID" not in rest.upper():
         yield "constraint-not-valid"
+
+
+def _batch_rules(operation: BatchOperation) -> Iterator[str]:
+    """The rules a batch operation breaks, whatever SQL it becomes (ALTER or a rebuild)."""
+    if operation.operation == "drop_column":
+        yield "drop-column"
+    elif operation.operation == "alter_column":
+        if operation.new_type is not None:
+            yield "column-type"
+        if operation.nullable is False:
+            yield "set-not-null"
+        if operation.new_name is not None:
+            yield "rename"
+    elif operation.operation == "add_column" and not (
+        operation.nullable or operation.server_default
+    ):
+        yield "not-null-without-default"
 
 
 def _rebuilt_tables(statements: list[str]) -> set[str]:

@@ -21,6 +21,7 @@ from backend.services.migrations.graph import MigrationState, applied_revisions,
 from backend.services.migrations.project import one_sentence
 
 _DOWNWARD = re.compile(r"^(base|-\d+|.+@-\d+)$")
+_STEPS_DOWN = re.compile(r"^-(\d+)$")
 _UPWARD = re.compile(r"^(heads?|\+\d+|.+@(head|\+\d+))$")
 TARGET_HELP = "head, heads, a revision, base, +N or -N"
 
@@ -84,7 +85,10 @@ def make_plan(scripts: ScriptDirectory, state: MigrationState, target: str) -> P
             "know (stamped by a newer release?); stamp a known revision first."
         )
     direction = _direction(scripts, state, target)
-    steps = _alembic_steps(scripts, state.current, target, direction)
+    if direction is Direction.DOWN and not state.current and target != "base":
+        raise InvalidInput("The database is at base: there is nothing below it to go down to.")
+    walked_to = _walk_down(scripts, state.current, target)
+    steps = _alembic_steps(scripts, state.current, walked_to, direction)
     plan_steps = tuple(_plan_step(step) for step in steps)
     return Plan(
         target=target,
@@ -108,6 +112,45 @@ def _direction(scripts: ScriptDirectory, state: MigrationState, target: str) -> 
     return Direction.DOWN if wanted and wanted <= below_current else Direction.UP
 
 
+def _walk_down(scripts: ScriptDirectory, current: tuple[str, ...], target: str) -> str:
+    """`-N` as the revision to go down to, where Alembic's own walk is ambiguous.
+
+    Alembic walks -N down one line of parents: it refuses at a merge point ("Ambiguous
+    walk") and, from several heads, takes one of them (warning that it will refuse).
+    Undoing a merge point is one step all the same, after which the database is at its
+    parents; past that, or from several heads, the operator names the branch.
+    Raises InvalidInput naming the choices.
+    """
+    if (match := _STEPS_DOWN.match(target)) is None:
+        return target
+    count = int(match.group(1))
+    what = "one step down" if count == 1 else target
+    if len(current) > 1:
+        raise InvalidInput(
+            f"The database is at {len(current)} heads ({', '.join(current)}), so {what} is "
+            f"ambiguous: name the head to step down, {_branch_choices(current, '-1')}."
+        )
+    revision = current[0]
+    for taken in range(1, count + 1):
+        parents = parents_of(scripts.get_revision(revision))
+        if len(parents) > 1:
+            if taken == count:
+                return parents[0]  # down to one parent: the merge point alone is undone
+            raise InvalidInput(
+                f"{target} passes merge point {revision}, below which the history splits "
+                f"({', '.join(parents)}): step down to its parents first (-{taken}), then "
+                f"one branch at a time ({_branch_choices(parents, '-1')})."
+            )
+        if not parents:
+            break  # past base: Alembic says how far it got
+        revision = parents[0]
+    return target
+
+
+def _branch_choices(heads: Iterable[str], relative: str) -> str:
+    return " or ".join(f"{head}@{relative}" for head in heads)
+
+
 def _alembic_steps(
     scripts: ScriptDirectory, current: tuple[str, ...], target: str, direction: Direction
 ) -> list[RevisionStep]:
@@ -117,6 +160,11 @@ def _alembic_steps(
         else:
             steps = scripts._downgrade_revs(target, current)  # type: ignore[arg-type]
     except CommandError as error:
+        if str(error).startswith("Ambiguous walk"):  # a branch-relative target (x@-1)
+            raise InvalidInput(
+                f"{target} is ambiguous from {','.join(current) or 'base'}, where the history "
+                "branches or merges: give a revision instead (see the history)."
+            ) from None
         raise InvalidInput(one_sentence(error)) from None
     return steps
 

@@ -18,6 +18,7 @@ from alembic.runtime.migration import RevisionStep
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
+from backend.services.migrations.batch_ops import BatchOperation, batch_operations_noted
 from backend.services.migrations.plan import Plan, PlanStep, heads_after, revision_steps
 from backend.services.migrations.project import MigrationProject, one_sentence
 
@@ -34,6 +35,8 @@ class StepSql:
     step: PlanStep
     sql: str  # as Alembic prints it: the transaction and version-table upkeep included
     error: str | None = None  # why the step could not be rendered offline
+    # Its batch_alter_table blocks' operations (a rebuild's SQL does not show them).
+    batch: tuple[BatchOperation, ...] = ()
 
     def statements(self) -> list[str]:
         """The step's own statements: no BEGIN/COMMIT, comments or version-table upkeep."""
@@ -76,13 +79,17 @@ def preview_plan(project: MigrationProject, plan: Plan, url: str) -> PlanPreview
     rendered: list[StepSql] = []
     start, remaining = plan.start, list(plan.steps)
     while remaining:
-        texts, error = _render(project, scripts, url, start, remaining)
-        rendered += [StepSql(step, sql) for step, sql in zip(remaining, texts, strict=False)]
+        texts, error, batches = _render(project, scripts, url, start, remaining)
+        rendered += [
+            StepSql(step, sql, batch=batches.get(index, ()))
+            for index, (step, sql) in enumerate(zip(remaining, texts, strict=False))
+        ]
         if error is None:
             break
         # The step that began last is the one that failed (the first, if none began).
         failed_at = max(len(texts) - 1, 0)
-        failed = StepSql(remaining[failed_at], texts[failed_at] if texts else "", error)
+        sql = texts[failed_at] if texts else ""
+        failed = StepSql(remaining[failed_at], sql, error, batches.get(failed_at, ()))
         if texts:
             rendered[-1] = failed
         else:
@@ -98,12 +105,18 @@ def _render(
     url: str,
     start: tuple[str, ...],
     steps: list[PlanStep],
-) -> tuple[list[str], str | None]:
-    """The text of each step that began, and why the run stopped early (None: it did not)."""
+) -> tuple[list[str], str | None, dict[int, tuple[BatchOperation, ...]]]:
+    """The text of each step that began, why the run stopped early (None: it did not), and
+    the batch operations of each step (by its index) that had any."""
     buffer = io.StringIO()
     config = project.config(url)
     config.output_buffer = buffer
     marks: list[int] = []
+    batches: dict[int, tuple[BatchOperation, ...]] = {}
+
+    def note(operations: list[BatchOperation]) -> None:
+        step = len(marks) - 1
+        batches[step] = batches.get(step, ()) + tuple(operations)
 
     def each_step(_heads: object, _context: object) -> Iterator[RevisionStep]:
         for alembic_step in revision_steps(scripts, steps):
@@ -112,8 +125,11 @@ def _render(
 
     error: str | None = None
     try:
-        with EnvironmentContext(
-            config, scripts, fn=each_step, as_sql=True, starting_rev=list(start) or None
+        with (
+            EnvironmentContext(
+                config, scripts, fn=each_step, as_sql=True, starting_rev=list(start) or None
+            ),
+            batch_operations_noted(note),
         ):
             scripts.run_env()
     except Exception as failure:  # a revision's own code: anything may come out of it
@@ -123,4 +139,4 @@ def _render(
     texts = [output[begin:end] for begin, end in zip(marks, ends, strict=True)]
     if marks:
         texts[0] = output[: ends[0]]  # what came before the first step (the version table)
-    return texts, error
+    return texts, error, batches

@@ -2,8 +2,8 @@
 
 The run happens on one connection the async engine lends through `run_sync`; env.py
 takes the guard (advisory lock, timeouts) on it. Each step reports its start and end;
-Alembic's own log lines go to the same stream, never to the terminal. Every run,
-stamp and failed run is an audit event (actor, from, to, steps, outcome, duration).
+Alembic's own log lines go to the same stream, never to the terminal. Every run and
+failed run is an audit event (actor, from, to, steps, outcome, duration).
 """
 
 from __future__ import annotations
@@ -15,27 +15,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from alembic import command
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import RevisionStep
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.services.actor import Actor
 from backend.services.errors import Conflict, DomainError, InvalidInput
-from backend.services.migrations.audit_trail import record_run
+from backend.services.migrations.audit_trail import Operation, record_run
 from backend.services.migrations.graph import database_versions, state_for
 from backend.services.migrations.guard import GuardOptions, LockHolder, MigrationLocked
-from backend.services.migrations.plan import (
-    Direction,
-    Plan,
-    PlanStep,
-    make_plan,
-    revision_steps,
-)
+from backend.services.migrations.plan import Plan, PlanStep, make_plan, revision_steps
 from backend.services.migrations.project import DEFAULT_PROJECT, MigrationProject, one_sentence
 
 STATEMENT_LIMIT = 160  # characters of the failed statement a message quotes
@@ -167,34 +160,55 @@ async def run_plan(
 ) -> RunResult:
     """Run `plan`'s steps, each in its own transaction, and audit the run as `actor`.
 
+    `actor` is None only for the tests' own set-up: the console and the CLI name
+    theirs, automatic runs included. An empty plan runs and records nothing.
     Raises MigrationFailed (the step that failed, the statement, the database's
     reason, the revision the database is at now), MigrationLocked when another run
     holds the lock too long, PlanOutdated when the database moved unforeseen.
     """
+    if plan.is_empty:
+        return RunResult(plan, plan.start, plan.start, (), 0.0, audited=False)
     progress = _Progress(on_event, total=len(plan.steps))
     started = time.monotonic()
     options = replace(guard or GuardOptions(), on_wait=progress.waiting)
+    operation = Operation(plan.direction.value)
 
     def run(connection: Connection) -> None:
         _run_on(connection, project, plan, options, progress)
 
     try:
-        with _one_at_a_time():
+        with one_at_a_time():
             async with engine.connect() as connection:
                 await connection.run_sync(run)
                 await connection.commit()
     except Exception as error:
         now_at = await database_versions(engine)
-        failure = _as_failure(error, progress, now_at)
+        failure = _as_failure(error, progress, now_at, options)
         await record_run(
-            engine, actor, plan, now_at, progress.done, time.monotonic() - started, failure
+            engine,
+            actor,
+            operation,
+            plan,
+            now_at=now_at,
+            steps_run=progress.done,
+            duration=time.monotonic() - started,
+            failure=failure,
         )
         if failure is error:
             raise
         raise failure from error
     after = await database_versions(engine)
     duration = time.monotonic() - started
-    audited = await record_run(engine, actor, plan, after, progress.done, duration, None)
+    audited = await record_run(
+        engine,
+        actor,
+        operation,
+        plan,
+        now_at=after,
+        steps_run=progress.done,
+        duration=duration,
+        failure=None,
+    )
     return RunResult(plan, plan.start, after, tuple(progress.done), duration, audited)
 
 
@@ -203,7 +217,8 @@ class MigrationBusy(Conflict):
 
 
 @contextmanager
-def _one_at_a_time() -> Iterator[None]:
+def one_at_a_time() -> Iterator[None]:
+    """One run or stamp at a time in this process. Raises MigrationBusy."""
     if _process["running"]:
         raise MigrationBusy("Another migration is running in this process; wait for it to end.")
     _process["running"] = True
@@ -265,17 +280,25 @@ def _steps_from(
 
 
 def _as_failure(
-    error: Exception, progress: _Progress, now_at: tuple[str, ...]
+    error: Exception, progress: _Progress, now_at: tuple[str, ...], guard: GuardOptions
 ) -> DomainError | Exception:
     """The error as one sentence naming the failed step, or itself when it says enough."""
     if isinstance(error, MigrationLocked | PlanOutdated | MigrationFailed | MigrationBusy):
         return error
     step = progress.current
     where = ",".join(now_at) or "base"
+    if sqlite_locked(error):
+        what = f"revision {step.revision} ({step.direction.value})" if step else "the run"
+        return MigrationFailed(
+            f"{sqlite_locked_sentence(guard)}, so {what} did not run; the database is at "
+            f"{where}; try again once the other process is done.",
+            revision=step.revision if step else None,
+            now_at=now_at,
+        )
     if step is None:
         if isinstance(error, DBAPIError | CommandError | DomainError):
             return MigrationFailed(
-                f"The migration could not start: {_reason(error)}; the database is at {where}.",
+                f"The migration could not start: {reason(error)}; the database is at {where}.",
                 revision=None,
                 now_at=now_at,
             )
@@ -289,57 +312,27 @@ def _as_failure(
     verb = "refused" if isinstance(error, DBAPIError) else "stopped"
     return MigrationFailed(
         f"Revision {step.revision} ({step.direction.value}) failed{statement}: the database "
-        f"{verb} it ({_reason(error)}); the database is at {where}.",
+        f"{verb} it ({reason(error)}); the database is at {where}.",
         revision=step.revision,
         now_at=now_at,
     )
 
 
-def _reason(error: Exception) -> str:
+def sqlite_locked(error: BaseException) -> bool:
+    """SQLite's "database is locked": another process held its write lock too long."""
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+def sqlite_locked_sentence(guard: GuardOptions) -> str:
+    return (
+        "Another process (another migration, or a long write) held the SQLite database's "
+        f"write lock (waited up to {guard.lock_timeout_seconds:g} s)"
+    )
+
+
+def reason(error: Exception) -> str:
+    """The database's (or the domain error's) own words, one line, no full stop."""
     original: Any = getattr(error, "orig", None) or error
     if isinstance(error, DomainError):
         return error.message.rstrip(".")
     return one_sentence(original).rstrip(".")
-
-
-async def stamp_revision(
-    engine: AsyncEngine,
-    revision: str,
-    *,
-    project: MigrationProject = DEFAULT_PROJECT,
-    actor: Actor | None = None,
-    guard: GuardOptions | None = None,
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Record `revision` as applied without running anything: (before, after).
-
-    Raises InvalidInput for an unknown revision.
-    """
-    before = await database_versions(engine)
-    started = time.monotonic()
-
-    def stamp(connection: Connection) -> None:
-        config = project.config()
-        config.attributes["connection"] = connection
-        config.attributes["migration_guard"] = guard or GuardOptions()
-        try:
-            command.stamp(config, revision)
-        except CommandError as error:
-            raise InvalidInput(one_sentence(error)) from None
-
-    with _one_at_a_time():
-        async with engine.connect() as connection:
-            await connection.run_sync(stamp)
-            await connection.commit()
-    after = await database_versions(engine)
-    stamp_plan = Plan(target=revision, direction=Direction.UP, start=before, end=after, steps=())
-    await record_run(
-        engine,
-        actor,
-        stamp_plan,
-        after,
-        [],
-        time.monotonic() - started,
-        None,
-        action="migration.stamp",
-    )
-    return before, after

@@ -24,11 +24,14 @@ class RunLog(Vertical):
         yield ProgressBar(total=None, show_eta=False, id="run-progress")
         yield RichLog(id="run-lines", wrap=True, markup=False, auto_scroll=True)
 
-    def begin(self, description: str, total: int) -> None:
+    def begin(self, description: str, total: int, caveat: str | None = None) -> None:
+        """A new run: its plan, and what the database cannot undo in it (SQLite's limits)."""
         self.query_one(RichLog).clear()
         bar = self.query_one(ProgressBar)
         bar.update(total=max(total, 1), progress=0)
         self.write(Text(f"Running: {description}", style="bold"))
+        if caveat is not None:
+            self.write(Text(caveat, style="yellow"))
 
     def write(self, line: Text | str) -> None:
         self.query_one(RichLog).write(line)
