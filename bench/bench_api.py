@@ -3,8 +3,9 @@
 Runs wrk (32 connections) against `backend-console serve --workers 1` and, in the
 same run, against a bare FastAPI route with no database, and prints both figures and
 their ratio. Needs wrk (`apt-get install wrk`) and the local PostgreSQL server. Also
-prints what the security-headers middleware adds per request, timed in-process (a
-figure far below the run-to-run noise of the ratio cannot be seen in it).
+prints what EdgeMiddleware (request id and security headers; the log line is off
+here) adds per request, timed in-process (a figure far below the run-to-run noise of
+the ratio cannot be seen in it).
 
     uv run python bench/bench_api.py [--seconds 10] [--connections 32] [--runs 5]
     uv run python bench/bench_api.py --profile   # also: where /me spends its time
@@ -147,9 +148,9 @@ def measure(
     return rps, errors, cpu * 1000 / max(1.0, rps * args.seconds)
 
 
-def security_headers_cost(calls: int = 200_000) -> float:
-    """Microseconds SecurityHeadersMiddleware adds to an authenticated request."""
-    from backend.middleware import SecurityHeadersMiddleware
+def edge_cost(calls: int = 200_000) -> float:
+    """Microseconds EdgeMiddleware adds to an authenticated request (no log line)."""
+    from backend.middleware import EdgeMiddleware
 
     async def endpoint(_scope: Any, _receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -158,7 +159,7 @@ def security_headers_cost(calls: int = 200_000) -> float:
         return None
 
     scope = {"type": "http", "path": "/api/users/me", "headers": [(b"authorization", b"x")]}
-    wrapped = SecurityHeadersMiddleware(endpoint, token_paths={"/api/auth/login"})
+    wrapped = EdgeMiddleware(endpoint, token_paths={"/api/auth/login"})
 
     async def timed(app: Any) -> float:
         started = time.perf_counter()
@@ -222,7 +223,7 @@ def main() -> None:
         asyncio.run(drop_database(url))
     listed = ", ".join(f"{ratio:.2f}" for ratio in ratios)
     print(f"ratio /me : bare = {statistics.median(ratios):.2f} (median throughput; runs: {listed})")
-    print(f"security headers middleware: {security_headers_cost():.2f} µs per request (in-process)")
+    print(f"edge middleware (id, security headers): {edge_cost():.2f} µs per request (in-process)")
     print(profile)
 
 
