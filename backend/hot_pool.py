@@ -86,7 +86,9 @@ class HotPool:
         return await found
 
     def _send(self, query: KeyedSelect) -> None:
-        batch = self._waiting.pop(query)
+        batch = self._waiting.pop(query, None)
+        if batch is None:
+            return  # the pool was closed meanwhile
         task = asyncio.get_running_loop().create_task(self._answer(query, batch))
         self._sending.add(task)  # the loop keeps only a weak reference to a task
         task.add_done_callback(self._sending.discard)
@@ -141,6 +143,10 @@ class HotPool:
         return self._pool
 
     async def close(self) -> None:
+        waiting, self._waiting = self._waiting, {}
+        for batch in waiting.values():
+            for _key, found in batch:
+                found.cancel()
         pool, self._pool, self._opening = self._pool, None, None
         if pool is not None:
             pool.terminate()  # nothing to finish: every use is one read, already answered

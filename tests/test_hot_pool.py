@@ -170,3 +170,18 @@ async def test_every_lookup_of_a_batch_the_database_cannot_serve_gets_its_own_er
 
     assert all(type(error) is ConnectionError for error in errors)
     assert len({id(error) for error in errors}) == 3
+
+
+async def test_closing_the_pool_cancels_the_lookups_still_waiting_for_their_turn(
+    hot: HotPool, db: Database
+) -> None:
+    own = Database(db.url)
+    assert own.hot is not None
+    lookup = asyncio.ensure_future(own.hot.fetch_keyed(TOKEN_SUBJECTS, (1, "j")))
+    await asyncio.sleep(0)  # it has asked; the batch goes at the end of this turn
+
+    await own.dispose()
+
+    with pytest.raises(asyncio.CancelledError):
+        await lookup
+    assert await hot.fetch_keyed(TOKEN_SUBJECTS, (1, "j")) is None  # other pools unaffected
