@@ -14,11 +14,7 @@ from backend.api.openapi import install_openapi
 from backend.api.roles import install_role_docs
 from backend.config import Settings, get_settings
 from backend.database import Database
-from backend.middleware import (
-    RequestIdMiddleware,
-    RequestLoggingMiddleware,
-    SecurityHeadersMiddleware,
-)
+from backend.middleware import EdgeMiddleware
 from backend.middleware.request_log import RequestLog
 from backend.services.policy import AuthPolicy
 
@@ -26,14 +22,16 @@ API_TITLE = "backend-console API"
 
 
 class BackendAPI(FastAPI):
-    """FastAPI with the security headers outside Starlette's own outermost middleware,
-    which answers an unhandled error (500) past every middleware added with add_middleware."""
+    """FastAPI with EdgeMiddleware (request id, security headers, access log) outside
+    Starlette's own outermost middleware, which answers an unhandled error (500) past
+    every middleware added with add_middleware: that answer gets them too."""
 
     token_paths: frozenset[str] = frozenset()
+    request_log: RequestLog | None = None  # the console's live request log
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
-        return SecurityHeadersMiddleware(stack, token_paths=self.token_paths)
+        return EdgeMiddleware(stack, token_paths=self.token_paths, request_log=self.request_log)
 
 
 def create_app(
@@ -72,13 +70,12 @@ def create_app(
     app.state.policy = policy
     install_error_handlers(app)
     install_role_docs(app)
-    app.include_router(health.router)
-    app.include_router(auth.router)
+    # FastAPI tries included routers in order: /api/users/me, the most frequent request
+    # by far, is found in the first one rather than after probing the others.
     app.include_router(users.router)
+    app.include_router(auth.router)
+    app.include_router(health.router)
     install_openapi(app)
     app.token_paths = frozenset({app.url_path_for("login")})
-    # Added last, so they run first: every response, errors included, gets an id and a
-    # log line (the security headers wrap the whole stack: BackendAPI).
-    app.add_middleware(RequestLoggingMiddleware, request_log=request_log)
-    app.add_middleware(RequestIdMiddleware)
+    app.request_log = request_log
     return app

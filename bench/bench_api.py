@@ -3,11 +3,13 @@
 Runs wrk (32 connections) against `backend-console serve --workers 1` and, in the
 same run, against a bare FastAPI route with no database, and prints both figures and
 their ratio. Needs wrk (`apt-get install wrk`) and the local PostgreSQL server. Also
-prints what the security-headers middleware adds per request, timed in-process (a
-figure far below the run-to-run noise of the ratio cannot be seen in it).
+prints what EdgeMiddleware (request id and security headers; the log line is off
+here) adds per request, timed in-process (a figure far below the run-to-run noise of
+the ratio cannot be seen in it).
 
     uv run python bench/bench_api.py [--seconds 10] [--connections 32] [--runs 5]
     uv run python bench/bench_api.py --profile   # also: where /me spends its time
+    uv run python bench/bench_api.py --runs 0 --profile --profile-requests 20000
 
 Each run measures both servers one after the other; the ratio printed is the median
 of the runs' ratios (the machine may be shared: compare within one run).
@@ -100,7 +102,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def running(command: list[str], env: dict[str, str], health_url: str) -> Iterator[int]:
+def running(
+    command: list[str], env: dict[str, str], health_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
     # The access log goes to stderr: a pipe nobody reads would fill up and stall the server.
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -115,17 +119,22 @@ def running(command: list[str], env: dict[str, str], health_url: str) -> Iterato
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"server did not start: {command}")
-        yield process.pid
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> tuple[float, int]:
-    """(requests per second, non-2xx/3xx responses + socket errors)."""
+def wrk_command(url: str, seconds: int, connections: int, headers: dict[str, str]) -> list[str]:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
+    return command
+
+
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> tuple[float, int]:
+    """(requests per second, non-2xx/3xx responses + socket errors)."""
+    command = wrk_command(url, seconds, connections, headers)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
@@ -139,17 +148,17 @@ def measure(
     command: list[str], env: dict[str, str], url: str, headers: dict[str, str], args: Any
 ) -> tuple[float, int, float]:
     """Start a server, warm it up, load it: (req/s, errors, server CPU ms per request)."""
-    with running(command, env, url) as pid:
+    with running(command, env, url) as server:
         wrk(url, 2, args.connections, headers)
-        cpu_before = cpu_seconds(pid)
+        cpu_before = cpu_seconds(server.pid)
         rps, errors = wrk(url, args.seconds, args.connections, headers)
-        cpu = cpu_seconds(pid) - cpu_before
+        cpu = cpu_seconds(server.pid) - cpu_before
     return rps, errors, cpu * 1000 / max(1.0, rps * args.seconds)
 
 
-def security_headers_cost(calls: int = 200_000) -> float:
-    """Microseconds SecurityHeadersMiddleware adds to an authenticated request."""
-    from backend.middleware import SecurityHeadersMiddleware
+def edge_cost(calls: int = 200_000) -> float:
+    """Microseconds EdgeMiddleware adds to an authenticated request (no log line)."""
+    from backend.middleware import EdgeMiddleware
 
     async def endpoint(_scope: Any, _receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -158,7 +167,7 @@ def security_headers_cost(calls: int = 200_000) -> float:
         return None
 
     scope = {"type": "http", "path": "/api/users/me", "headers": [(b"authorization", b"x")]}
-    wrapped = SecurityHeadersMiddleware(endpoint, token_paths={"/api/auth/login"})
+    wrapped = EdgeMiddleware(endpoint, token_paths={"/api/auth/login"})
 
     async def timed(app: Any) -> float:
         started = time.perf_counter()
@@ -184,16 +193,35 @@ def _arguments() -> Any:
     parser.add_argument(
         "--profile", action="store_true", help="then profile /me under pyinstrument"
     )
+    parser.add_argument(
+        "--profile-requests",
+        type=int,
+        default=20_000,
+        help="how many /me requests the profile covers (default 20000)",
+    )
     return parser.parse_args()
 
 
 def _profile(env: dict[str, str], headers: dict[str, str], args: Any) -> str:
-    """Where the server spends its time on /me: pyinstrument's text report."""
+    """Where the server spends its time on a fixed number of /me requests: pyinstrument's
+    text report, so that two profiles (before and after a change) compare in seconds."""
     port = free_port()
     path = Path(tempfile.mkdtemp()) / "profile.txt"
+    me = "/api/users/me"
     command = [sys.executable, str(BENCH_DIR / "profiled_serve.py"), str(port), str(path)]
-    measure(command, env, f"http://127.0.0.1:{port}/api/users/me", headers, args)
-    return path.read_text()
+    command += [str(args.profile_requests), me]
+    url = f"http://127.0.0.1:{port}"
+    with running(command, env, f"{url}/health") as server:
+        # wrk runs for its whole duration: it is stopped once the server has stopped itself.
+        load = subprocess.Popen(
+            wrk_command(f"{url}{me}", 600, args.connections, headers), stdout=subprocess.DEVNULL
+        )
+        try:
+            server.wait(timeout=600)
+        finally:
+            load.terminate()
+            load.wait()
+    return f"profile of {args.profile_requests} requests of GET {me}\n{path.read_text()}"
 
 
 def main() -> None:
@@ -220,9 +248,11 @@ def main() -> None:
         profile = _profile(env, headers, args) if args.profile else ""
     finally:
         asyncio.run(drop_database(url))
-    listed = ", ".join(f"{ratio:.2f}" for ratio in ratios)
-    print(f"ratio /me : bare = {statistics.median(ratios):.2f} (median throughput; runs: {listed})")
-    print(f"security headers middleware: {security_headers_cost():.2f} µs per request (in-process)")
+    if ratios:
+        listed = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+        median = statistics.median(ratios)
+        print(f"ratio /me : bare = {median:.2f} (median throughput; runs: {listed})")
+    print(f"edge middleware (id, security headers): {edge_cost():.2f} µs per request (in-process)")
     print(profile)
 
 

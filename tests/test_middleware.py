@@ -1,4 +1,4 @@
-"""Request ids, the redacted access log and the redaction helpers."""
+"""Request ids, the redacted access log and the redaction helpers (EdgeMiddleware)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.middleware import (
-    REQUEST_ID_HEADER,
-    RequestIdMiddleware,
-    RequestLoggingMiddleware,
-    get_request_id,
-    redact,
-    redact_query,
-)
+from backend.main import BackendAPI
+from backend.middleware import REQUEST_ID_HEADER, get_request_id, redact, redact_query
+from backend.middleware.request_log import RequestLog
 from backend.server import EmbeddedServer
 
 JWT = (
@@ -30,8 +25,9 @@ UNSIGNED_JWT = "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0."
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 
 
-def make_app(*, request_id_outermost: bool = True) -> FastAPI:
-    app = FastAPI()
+def make_app(request_log: RequestLog | None = None) -> FastAPI:
+    app = BackendAPI()
+    app.request_log = request_log
 
     @app.get("/id")
     async def current_id() -> dict[str, str | None]:
@@ -45,13 +41,6 @@ def make_app(*, request_id_outermost: bool = True) -> FastAPI:
     async def boom() -> None:
         raise RuntimeError("boom")
 
-    # Starlette runs the middleware added last outermost.
-    if request_id_outermost:
-        app.add_middleware(RequestLoggingMiddleware)
-        app.add_middleware(RequestIdMiddleware)
-    else:
-        app.add_middleware(RequestIdMiddleware)
-        app.add_middleware(RequestLoggingMiddleware)
     return app
 
 
@@ -152,19 +141,37 @@ async def test_one_line_per_request_with_the_essentials(
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("request_id_outermost", [True, False])
-async def test_logged_id_matches_the_response_in_either_order(
-    access_log: pytest.LogCaptureFixture, request_id_outermost: bool
+async def test_the_live_request_log_gets_the_same_redacted_entry(
+    access_log: pytest.LogCaptureFixture,
 ) -> None:
-    async with client(make_app(request_id_outermost=request_id_outermost)) as http:
-        response = await http.get("/id")
+    ring = RequestLog()
+    async with client(make_app(ring)) as http:
+        response = await http.get(f"/echo/x?token={JWT}&page=2")
 
+    [entry] = ring.newest(10)
     [record] = access_records(access_log)
-    assert record.__dict__["request_id"] == response.headers[REQUEST_ID_HEADER]
+    assert (entry.method, entry.target, entry.status) == ("GET", "/echo/x?token=***&page=2", 200)
+    assert entry.request_id == record.__dict__["request_id"] == response.headers[REQUEST_ID_HEADER]
+    assert entry.target == record.__dict__["target"]
 
 
 @pytest.mark.asyncio
-async def test_unhandled_error_is_logged_as_500(access_log: pytest.LogCaptureFixture) -> None:
+async def test_the_live_request_log_is_fed_when_the_logger_is_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="backend.access")
+    ring = RequestLog()
+    async with client(make_app(ring)) as http:
+        await http.get("/id")
+
+    assert [entry.target for entry in ring.newest(10)] == ["/id"]
+    assert access_records(caplog) == []
+
+
+@pytest.mark.asyncio
+async def test_unhandled_error_is_logged_as_500_with_the_id_it_answers(
+    access_log: pytest.LogCaptureFixture,
+) -> None:
     async with client(make_app()) as http:
         response = await http.get("/boom")
 
@@ -172,6 +179,7 @@ async def test_unhandled_error_is_logged_as_500(access_log: pytest.LogCaptureFix
     [record] = access_records(access_log)
     assert record.__dict__["status_code"] == 500
     assert HEX_ID.fullmatch(record.__dict__["request_id"])
+    assert response.headers[REQUEST_ID_HEADER] == record.__dict__["request_id"]
 
 
 @pytest.mark.asyncio
@@ -242,7 +250,7 @@ async def test_through_the_real_server(access_log: pytest.LogCaptureFixture) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        events.append("startup")  # lifespan messages pass through both middlewares
+        events.append("startup")  # lifespan messages pass through the middleware
         yield
 
     app = make_app()

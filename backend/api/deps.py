@@ -59,10 +59,9 @@ class SignedIn(OAuth2PasswordBearer):
             raise NotAuthenticated("Not signed in: send an Authorization: Bearer token.")
         database: Database = request.app.state.database
         policy = request.app.state.policy
-        # A bare pooled connection, no ORM session: the lookup is one statement.
+        # No ORM session: the lookup is one statement (batched on the hot pool).
         if database.hot is not None:
-            async with database.hot.connection() as hot:
-                return await tokens.authenticate_token(hot, policy, token)
+            return await tokens.authenticate_token(database.hot, policy, token)
         async with database.engine.connect() as connection:
             return await tokens.authenticate_token(connection, policy, token)
 

@@ -1,6 +1,6 @@
 """The response headers the OpenAPI document describes, declared once as components.
 
-The security headers are the ones the security-headers middleware sends (issue 16):
+The security headers are the ones EdgeMiddleware sends (issue 16):
 `nosniff` on every answer, `no-store` on every authenticated answer and on the token
 answer, which also gets `Pragma: no-cache`. They are read from the middleware's own
 tables, so the document cannot drift from what is sent.

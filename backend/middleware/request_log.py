@@ -1,6 +1,6 @@
 """The live request log: the newest requests in a bounded ring, and per-second figures.
 
-Fed by RequestLoggingMiddleware with the access log's redacted fields (no header, no
+Fed by EdgeMiddleware with the access log's redacted fields (no header, no
 body, query-string secrets and JWTs masked), read by the console's Dashboard. A
 record is a deque append and a histogram increment: cheap enough for every request.
 Everything runs on one event loop, so nothing here is locked.

@@ -1,4 +1,4 @@
-"""The response headers every API answer should carry, in one pure ASGI middleware.
+"""The response headers every API answer should carry (EdgeMiddleware sends them).
 
 - ``X-Content-Type-Options: nosniff`` on every answer: a browser never guesses that a
   JSON body is HTML or script.
@@ -14,9 +14,9 @@ A header of the same name set by a route is replaced, not repeated.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Set
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 Header = tuple[bytes, bytes]
 
@@ -28,38 +28,13 @@ _AUTHORIZATION = b"authorization"
 EVERY_ANSWER: tuple[Header, ...] = (NOSNIFF,)
 AUTHENTICATED_ANSWER: tuple[Header, ...] = (NOSNIFF, NO_STORE)
 TOKEN_ANSWER: tuple[Header, ...] = (NOSNIFF, NO_STORE, NO_CACHE)
-_NAMES = {
-    headers: frozenset(name for name, _value in headers)
-    for headers in (EVERY_ANSWER, AUTHENTICATED_ANSWER, TOKEN_ANSWER)
-}
 
 
-class SecurityHeadersMiddleware:
-    """Adds the headers above; `token_paths` are the paths whose answers carry a token."""
-
-    def __init__(self, app: ASGIApp, *, token_paths: Collection[str]) -> None:
-        self.app = app
-        self.token_paths = frozenset(token_paths)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        added = self._headers_for(scope)
-        names = _NAMES[added]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                kept = [h for h in message.get("headers", ()) if h[0].lower() not in names]
-                message["headers"] = [*kept, *added]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-    def _headers_for(self, scope: Scope) -> tuple[Header, ...]:
-        if scope["path"] in self.token_paths:
-            return TOKEN_ANSWER
-        # ASGI servers give header names lower-cased.
-        if any(name == _AUTHORIZATION for name, _value in scope["headers"]):
-            return AUTHENTICATED_ANSWER
-        return EVERY_ANSWER
+def security_headers_for(scope: Scope, token_paths: Set[str]) -> tuple[Header, ...]:
+    """The headers the answer to this request gets; `token_paths` answer with a token."""
+    if scope["path"] in token_paths:
+        return TOKEN_ANSWER
+    # ASGI servers give header names lower-cased.
+    if any(name == _AUTHORIZATION for name, _value in scope["headers"]):
+        return AUTHENTICATED_ANSWER
+    return EVERY_ANSWER

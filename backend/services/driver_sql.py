@@ -8,6 +8,9 @@ statement once and hand its SQL to the pooled driver connection; on other driver
 they run it through SQLAlchemy Core. The rows hold the same Python values either way
 for the columns this is used with: asyncpg returns timestamptz as aware UTC
 datetimes, which UTCDateTime leaves as they are there.
+
+A KeyedSelect answers many lookups of the same shape in one statement: the hot pool
+(backend/hot_pool.py) gathers the lookups of one event-loop turn into one round trip.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,6 +35,27 @@ class HotConnection:
 
     driver: Any  # asyncpg's connection (the pool's proxy of one)
     dialect: Dialect
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class KeyedSelect:
+    """A SELECT that answers many lookups at once.
+
+    `statement` takes one array parameter per name in `keys` (lookup i's values at
+    index i) and returns at most one row per lookup, its 1-based index in the column
+    named `position`.
+    """
+
+    statement: AnySelect
+    keys: tuple[str, ...]
+
+
+class KeyedReader(Protocol):
+    """What runs KeyedSelects: the hot pool, which batches the lookups of one loop turn."""
+
+    async def fetch_keyed(
+        self, query: KeyedSelect, key: tuple[Any, ...]
+    ) -> dict[str, Any] | None: ...
 
 
 @lru_cache(maxsize=1024)
@@ -122,3 +146,20 @@ async def fetch_first(
     if not rows:
         return None
     return dict(zip(_column_names(statement), rows[0], strict=True))
+
+
+async def fetch_keyed(
+    connection: AsyncConnection | HotConnection,
+    query: KeyedSelect,
+    lookups: Sequence[tuple[Any, ...]],
+) -> list[dict[str, Any] | None]:
+    """Each lookup's row by column name (without `position`), or None, in one statement."""
+    arrays = {name: [lookup[index] for lookup in lookups] for index, name in enumerate(query.keys)}
+    names = _column_names(query.statement)
+    position = names.index("position")
+    found: list[dict[str, Any] | None] = [None] * len(lookups)
+    for row in await fetch_rows(connection, query.statement, arrays):
+        found[row[position] - 1] = {
+            name: value for name, value in zip(names, row, strict=True) if name != "position"
+        }
+    return found

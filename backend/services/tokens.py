@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, or_, select
+from sqlalchemy import BigInteger, Select, String, bindparam, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from backend.database import utcnow
@@ -23,7 +24,7 @@ from backend.schemas.user import UserRead
 from backend.services import driver_sql, permissions
 from backend.services.actor import Actor
 from backend.services.audit import record_event, user_target
-from backend.services.driver_sql import HotConnection
+from backend.services.driver_sql import KeyedReader, KeyedSelect
 from backend.services.errors import InvalidInput, NotAuthenticated, NotFound
 from backend.services.jwt_codec import (
     InvalidReason,
@@ -161,12 +162,12 @@ async def mint_token(
 
 
 async def authenticate_token(
-    session: AsyncSession | AsyncConnection | HotConnection, policy: AuthPolicy, token: str
+    session: AsyncSession | AsyncConnection | KeyedReader, policy: AuthPolicy, token: str
 ) -> AuthenticatedUser:
     """The user a bearer token stands for, with every check. Raises NotAuthenticated.
 
-    Runs on every authenticated request, so it also takes a bare connection: the API
-    passes one without an ORM session or transaction around it.
+    Runs on every authenticated request, so it also takes a bare connection or, on
+    PostgreSQL, the hot pool (backend/hot_pool.py): no ORM session, no transaction.
     """
     check = verify_token(
         token, policy.signing_key, policy.algorithm, leeway_seconds=policy.leeway_seconds
@@ -317,23 +318,49 @@ def _token_subject_statement() -> Select[Any]:
     ).where(users.c.id == bindparam("user_id"))
 
 
+def _token_subjects_statement() -> Select[Any]:
+    """The same row for many (user_id, jti) lookups at once (PostgreSQL: unnest)."""
+    users, revoked = User.__table__, RevokedToken.__table__
+    lookup = (
+        func.unnest(
+            bindparam("user_id", type_=ARRAY(BigInteger)), bindparam("jti", type_=ARRAY(String))
+        )
+        .table_valued("user_id", "jti", with_ordinality="position")
+        .render_derived(name="lookup")
+    )
+    return select(
+        lookup.c.position,
+        *(users.c[column.key] for column in LIST_COLUMNS),
+        revoked.c.revoked_at,
+        revoked.c.revoked_by,
+    ).select_from(
+        lookup.join(users, users.c.id == lookup.c.user_id).outerjoin(
+            revoked, revoked.c.jti == lookup.c.jti
+        )
+    )
+
+
 # Built once, in Core: per request this skips statement construction, cache-key
 # generation and the ORM compile step (measured: a third of the request's CPU), and
 # on asyncpg goes straight to the driver (driver_sql).
 TOKEN_SUBJECT = _token_subject_statement()
+TOKEN_SUBJECTS = KeyedSelect(_token_subjects_statement(), keys=("user_id", "jti"))
 
 
 async def _load_token_subject(
-    session: AsyncSession | AsyncConnection | HotConnection, claims: TokenClaims
+    session: AsyncSession | AsyncConnection | KeyedReader, claims: TokenClaims
 ) -> tuple[UserRead | None, RevocationInfo | None]:
     """The user and the token's revocation, in one round trip (the hot path of every request)."""
     user_id = subject_user_id(claims.sub)
     if user_id is None:
         return None, None
-    connection = await session.connection() if isinstance(session, AsyncSession) else session
-    row = await driver_sql.fetch_first(
-        connection, TOKEN_SUBJECT, {"user_id": user_id, "jti": claims.jti}
-    )
+    if isinstance(session, AsyncSession | AsyncConnection):
+        connection = await session.connection() if isinstance(session, AsyncSession) else session
+        row = await driver_sql.fetch_first(
+            connection, TOKEN_SUBJECT, {"user_id": user_id, "jti": claims.jti}
+        )
+    else:
+        row = await session.fetch_keyed(TOKEN_SUBJECTS, (user_id, claims.jti))
     if row is None:
         return None, None
     revocation = None
