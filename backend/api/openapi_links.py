@@ -1,7 +1,8 @@
 """OpenAPI links between the user operations: what a client can do with a user it got.
 
-A user created, registered, read or edited links to reading, editing (with the
-`version` just read), force-logging-out, unlocking and deleting that same user.
+A user created, registered, read or edited (one's own too, at /api/users/me) links to
+reading, editing (with the `version` just read), force-logging-out, unlocking and
+deleting that same user.
 schemathesis' stateful phase follows them (create, then get, patch, delete).
 """
 
@@ -29,6 +30,8 @@ LINKS: dict[tuple[str, str, str], tuple[str, ...]] = {
     ("post", "/api/users", "201"): _EVERY_TARGET,
     ("post", "/api/auth/register", "201"): _EVERY_TARGET,
     ("get", USER, "200"): _EVERY_TARGET,
+    ("get", "/api/users/me", "200"): _EVERY_TARGET,
+    ("patch", "/api/users/me", "200"): _EVERY_TARGET,
     ("patch", USER, "200"): _EVERY_TARGET,
     ("post", f"{USER}/revoke-tokens", "200"): _EVERY_TARGET,
     ("post", f"{USER}/unlock", "200"): _EVERY_TARGET,
