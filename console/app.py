@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
@@ -46,6 +47,7 @@ from console.startup import (
     resume_collector,
     start_server,
 )
+from console.warm_up import WARM_UP_DELAY_SECONDS, start_warm_up
 from console.widgets.database_banner import DatabaseBanner
 from console.widgets.status_bar import BackendStatus, StatusBar
 
@@ -118,6 +120,7 @@ class BackendConsoleApp(App[None]):
         self._server: EmbeddedServer | None = None
         self._closed = False
         self._restarted: set[str] = set()
+        self.warm_up: threading.Thread | None = None
 
     # --- start-up --------------------------------------------------------------------
 
@@ -183,6 +186,11 @@ class BackendConsoleApp(App[None]):
         # frozen, the collector never rescans them (that took 100-200 ms pauses). It was
         # paused for the start-up (run_console) and runs again from here on.
         resume_collector()
+        self.set_timer(WARM_UP_DELAY_SECONDS, self._start_warm_up)
+
+    def _start_warm_up(self) -> None:
+        if not self._closed:
+            self.warm_up = start_warm_up(self.context.migration_scripts)
 
     def show_schema(self, revision: str | None, head: str | None) -> None:
         """The status bar's schema part: at start-up, and after a migration run."""
