@@ -7,6 +7,7 @@ MigrationProject at a temporary copy (a broken revision, branches, 200 revisions
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ class _Read:
 
 
 _read: dict[Path, _Read] = {}
+# Threads read too (the screen's worker, the console's warm-up): one changes _read at a time.
+_read_lock = threading.Lock()
 
 
 @dataclass(eq=False)
@@ -69,10 +72,11 @@ class MigrationProject:
         stamp = versions_stamp(scripts)  # before reading: a file changed meanwhile reads again
         scripts.get_heads()  # reads the revision files now, not on first use
         read = _Read(stamp, scripts)
-        _read.pop(self.script_location, None)
-        _read[self.script_location] = read
-        while len(_read) > _READ_LIMIT:
-            del _read[next(iter(_read))]  # the least recently read
+        with _read_lock:
+            _read.pop(self.script_location, None)
+            _read[self.script_location] = read
+            while len(_read) > _READ_LIMIT:
+                del _read[next(iter(_read))]  # the least recently read
         return read
 
 
