@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from conftest import TEST_PASSWORD, UserFactory, make_settings
+from conftest import TEST_PASSWORD, UserFactory
 from console_routes_kit import (
     fill,
     pick,
@@ -23,30 +22,19 @@ from console_routes_kit import (
 )
 from probe_kit import odd_app, served
 from test_cli import free_port
-from textual.widgets import Select, TextArea
+from textual.widgets import Select
 
 from backend.config import Settings
 from backend.database import Database
 from backend.models import Role
-from backend.services import migrations
 from backend.services.probe_auth import AuthMode
 from backend.services.probe_history import ProbeHistory
 from console.commands import ConsoleCommands
 from console.screens.help import HelpDialog
+from console.widgets.routes.body_view import BodyView
 from console.widgets.routes.catalog import RouteCatalog
 from console.widgets.routes.history_list import HistoryList
 from console.widgets.routes.response_view import ResponseView
-
-
-@pytest.fixture
-async def sqlite_settings(sqlite_url: str, data_dir: Path) -> Settings:
-    """For tests where the database does not matter: SQLite only, migrated."""
-    database = Database(sqlite_url)
-    try:
-        await migrations.upgrade(database.engine)
-    finally:
-        await database.dispose()
-    return make_settings(sqlite_url, data_dir)
 
 
 async def test_the_catalog_groups_by_tag_and_filters_as_you_type(
@@ -184,6 +172,7 @@ async def test_api_url_reads_a_second_servers_catalog_and_esc_cancels(
             "/teapot",
             "/many",
             "/big",
+            "/echo",
         }
         # Another server's database and key: signing "as user" is not offered.
         modes = [value for _, value in screen.query_one("#auth-mode", Select)._options]
@@ -194,12 +183,23 @@ async def test_api_url_reads_a_second_servers_catalog_and_esc_cancels(
         await pick(pilot, "GET /many")
         screen = await send(pilot)
         view = screen.query_one(ResponseView)
-        assert text_of(screen, "#response-cut").startswith("Folded: long arrays")
-        assert "… 295 more items (u unfolds)" in view.body_text
-        await pilot.press("escape", "u", "ctrl+f", *"299", "enter")
+        body = view.query_one(BodyView)
+        assert text_of(screen, "#response-cut").startswith("Folded (▸) to fit")
+        assert body.shown_text == '{\n  "items": […]\n}'
+        assert '"items": [\n    0,' in view.body_text  # the whole document, to search and copy
+        # A search opens the fold that hides its match.
+        await pilot.press("escape", "ctrl+f", *"299", "enter")
         screen = await settled(pilot)
-        assert "299" in view.body_text
-        assert view.query_one("#response-body", TextArea).selected_text == "299"
+        assert (body.match_text, body.folds) == ("299", 0)
+        assert text_of(screen, "#response-cut") == ""
+        # enter folds the container the cursor is in; u opens everything again.
+        body.focus()
+        await pilot.press("enter")
+        assert body.shown_text == '{\n  "items": […]\n}'
+        assert screen.check_action("unfold", ()) is True
+        await pilot.press("u")
+        assert body.folds == 0
+        assert screen.check_action("unfold", ()) is False
         await pick(pilot, "GET /big")
         screen = await send(pilot)
         assert text_of(screen, "#response-cut").startswith("Showing the first 256.0 KB of 10.0 MB")

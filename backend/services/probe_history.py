@@ -20,7 +20,9 @@ from backend.services.probe_client import ProbeRequest
 
 HISTORY_FILENAME = "probe-history.jsonl"
 REDACTED = "***"
-SECRET_NAME = re.compile(r"pass(word)?|secret|token|authorization|api[-_]?key", re.IGNORECASE)
+SECRET_NAME = re.compile(
+    r"pass(word)?|secret|token|authorization|api[-_]?key|cookie", re.IGNORECASE
+)
 # The newest entries kept: past TRIM_ABOVE_BYTES the file is rewritten with these only.
 MAX_ENTRIES = 1000
 TRIM_ABOVE_BYTES = 2 * 1024 * 1024

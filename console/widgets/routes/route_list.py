@@ -30,6 +30,15 @@ METHOD_STYLES = {
     "DELETE": "bold red",
 }
 HEADING_STYLE = Style(bold=True, underline=True)
+# The keys that move a Line API list's cursor (its actions: move, page, edge).
+CURSOR_BINDINGS: list[BindingType] = [
+    Binding("up", "move(-1)", "Up", show=False),
+    Binding("down", "move(1)", "Down", show=False),
+    Binding("pageup", "page(-1)", "Page up", show=False),
+    Binding("pagedown", "page(1)", "Page down", show=False),
+    Binding("home", "edge(-1)", "First", show=False),
+    Binding("end", "edge(1)", "Last", show=False),
+]
 
 
 def route_line(route: RouteInfo) -> Text:
@@ -48,12 +57,7 @@ class RouteList(ScrollView, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "pick", "Pick", show=False),
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(-1)", "First", show=False),
-        Binding("end", "edge(1)", "Last", show=False),
+        *CURSOR_BINDINGS,
     ]
 
     class Highlighted(Message):
