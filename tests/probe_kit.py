@@ -43,6 +43,11 @@ def odd_app() -> FastAPI:
     async def many() -> dict[str, list[int]]:
         return {"items": list(range(300))}
 
+    @app.get("/large-json", tags=["odd"])
+    async def large_json() -> dict[str, list[dict[str, object]]]:
+        # About 900 KB: kept whole, laid out in a thread.
+        return {"items": [{"n": n, "text": "x" * 40} for n in range(15_000)]}
+
     @app.get("/echo", tags=["odd"])
     async def echo(request: Request) -> dict[str, str]:
         # The headers as received, so a test sees what the probe sent.

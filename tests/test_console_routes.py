@@ -173,6 +173,7 @@ async def test_api_url_reads_a_second_servers_catalog_and_esc_cancels(
             "/many",
             "/big",
             "/echo",
+            "/large-json",
         }
         # Another server's database and key: signing "as user" is not offered.
         modes = [value for _, value in screen.query_one("#auth-mode", Select)._options]
@@ -210,6 +211,28 @@ async def test_api_url_reads_a_second_servers_catalog_and_esc_cancels(
         await pilot.press("escape")
         screen = await settled(pilot)
         assert status_text(screen) == "Cancelled."
+
+
+async def test_a_large_json_answer_is_shown_as_text_then_folded(
+    sqlite_settings: Settings, odd_url: str
+) -> None:
+    app = routes_app(sqlite_settings, api_url=odd_url)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await until_loaded(pilot)
+        await pick(pilot, "GET /large-json")
+        screen = await send(pilot)
+        body = screen.query_one(BodyView)
+        assert body.shown_text == '{\n  "items": […]\n}'
+        assert text_of(screen, "#response-cut").startswith("Folded (▸) to fit")
+        assert body.find("14999")
+        assert body.match_text == "14999"
+        # Shown again: its text at once, the lines laid out in a thread meanwhile.
+        view = screen.query_one(ResponseView)
+        assert view.outcome is not None
+        view.show(view.outcome)
+        assert body.text.startswith('{"items":[{"n":0,')
+        await settled(pilot)
+        assert body.shown_text == '{\n  "items": […]\n}'
 
 
 async def test_a_target_that_refuses_is_one_red_sentence(sqlite_settings: Settings) -> None:

@@ -106,7 +106,10 @@ class RequestBuilder(VerticalScroll):
 
     @property
     def headers(self) -> HeadersEditor:
-        return self.query_one(HeadersEditor)
+        return self._headers
+
+    def on_mount(self) -> None:
+        self._headers = self.query_one(HeadersEditor)  # read with every send
 
     def header_problems(self, *, auth_sets_authorization: bool) -> list[HeaderProblem]:
         """What is wrong with the typed headers (see check_headers)."""

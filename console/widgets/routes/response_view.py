@@ -118,7 +118,9 @@ class ResponseView(Vertical):
         # out the whole screen with every answer.
         self._headers_text = text
         box = self.query_one(Collapsible)
-        box.title = f"Headers ({count})" if count else "Headers"
+        title = f"Headers ({count})" if count else "Headers"
+        if box.title != title:
+            box.title = title
         if not box.collapsed:
             self._set("#response-headers", text)
 
