@@ -25,7 +25,7 @@ from backend.services import probe
 from backend.services.probe import Catalog, ProbeOutcome
 from backend.services.probe_auth import AuthMode, ProbeAuth, ProbeSigner
 from backend.services.probe_client import ProbeRequest, ProbeTarget
-from backend.services.probe_history import HistoryEntry, ProbeHistory, has_redacted
+from backend.services.probe_history import ProbeHistory, has_redacted
 from backend.services.probe_schema import describe_request
 from backend.services.probe_share import as_curl, as_httpie
 from backend.services.routes_catalog import RouteInfo
@@ -49,6 +49,7 @@ class RoutesScreen(ConsoleScreen):
 
     CSS_PATH = "routes.tcss"
     area_title = "Routes"
+    history: ProbeHistory  # the data dir's, from compose on
 
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="routes.filter"),
@@ -82,16 +83,10 @@ class RoutesScreen(ConsoleScreen):
             self.outcome = outcome
             self.findings = findings
 
-    class HistoryLoaded(Message):
-        def __init__(self, entries: list[HistoryEntry]) -> None:
-            super().__init__()
-            self.entries = entries
-
     def __init__(self) -> None:
         super().__init__()
         self.catalog: Catalog | None = None
         self.target: ProbeTarget | None = None
-        self.history: ProbeHistory | None = None
         self.signer: ProbeSigner | None = None
         self._client: httpx.AsyncClient | None = None
         self._last: tuple[ProbeRequest, str | None] | None = None
@@ -106,6 +101,7 @@ class RoutesScreen(ConsoleScreen):
 
     def compose_content(self) -> ComposeResult:
         context = self.context
+        self.history = ProbeHistory(context.settings.data_dir)
         can_sign = context.probe_api_url is None
         suggester = UserEmailSuggester(context.database, context.actor) if can_sign else None
         with Horizontal(id="routes-main"):
@@ -114,7 +110,7 @@ class RoutesScreen(ConsoleScreen):
                     yield Static("Loading the API's routes…", id="routes-source")
                     yield RouteCatalog(id="catalog")
                 with TabPane("History", id="routes-history"):
-                    yield HistoryList(id="history")
+                    yield HistoryList(self.history, id="history")
             with Vertical(id="routes-right"):
                 yield AuthPicker(
                     suggester,
@@ -127,7 +123,6 @@ class RoutesScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         context = self.context
-        self.history = ProbeHistory(context.settings.data_dir)
         self.signer = ProbeSigner(context.database, context.actor, context.policy)
         self.load_catalog()
 
@@ -158,27 +153,15 @@ class RoutesScreen(ConsoleScreen):
         )
         self.query_one(RouteCatalog).show(event.catalog.routes)
 
-    @work(exclusive=True, group="routes-history", exit_on_error=False)
-    async def load_history(self, search: str) -> None:
-        if self.history is not None:
-            entries = await asyncio.to_thread(self.history.entries, search)
-            self.post_message(self.HistoryLoaded(entries))
-
-    def on_routes_screen_history_loaded(self, event: HistoryLoaded) -> None:
-        self.query_one(HistoryList).show(event.entries)
-
-    def on_history_list_search_changed(self, event: HistoryList.SearchChanged) -> None:
-        self.load_history(event.text)
-
     def _refresh_history_if_shown(self) -> None:
         # Re-read when the list is in view: redrawing a hidden list after every answer
         # would cost the answer's own frame.
         if self.query_one("#routes-left", TabbedContent).active == "routes-history":
-            self.load_history(self.query_one(HistoryList).search_text)
+            self.query_one(HistoryList).reload()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "routes-history":
-            self.load_history(self.query_one(HistoryList).search_text)
+            self.query_one(HistoryList).reload()
 
     # --- the builder ---------------------------------------------------------------
 
@@ -302,8 +285,7 @@ class RoutesScreen(ConsoleScreen):
     @work(thread=True, group="routes-keep", exit_on_error=False)
     def keep(self, outcome: ProbeOutcome, auth_label: str) -> None:
         """Append the request to the history (a file write: off the event loop)."""
-        if self.history is not None:
-            probe.remember(self.history, outcome, auth_label)
+        probe.remember(self.history, outcome, auth_label)
 
     @work(exclusive=True, group="routes-check", exit_on_error=False)
     async def check_answer(self, outcome: ProbeOutcome) -> None:
