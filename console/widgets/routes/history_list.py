@@ -17,6 +17,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from backend.services.probe_history import HistoryEntry, ProbeHistory
+from console.widgets.fixed_size_input import FixedSizeInput
 from console.widgets.routes.route_list import METHOD_STYLES
 
 
@@ -51,7 +52,7 @@ class HistoryList(Vertical):
         self.entries: tuple[HistoryEntry, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search the history", compact=True, id="history-search")
+        yield FixedSizeInput(placeholder="search the history", compact=True, id="history-search")
         yield OptionList(id="history-list")
 
     def show(self, entries: Sequence[HistoryEntry]) -> None:

@@ -19,6 +19,7 @@ from textual.widgets import Collapsible, Input, Static
 
 from backend.services.probe import ProbeOutcome
 from backend.services.probe_client import ProbeResponse
+from console.widgets.fixed_size_input import FixedSizeInput
 from console.widgets.routes.body_view import BodyView
 from console.widgets.routes.json_lines import JsonLine, json_lines
 
@@ -71,7 +72,7 @@ class ResponseView(Vertical):
         yield Static("", id="response-findings")
         with Collapsible(title="Headers", collapsed=True, id="response-headers-box"):
             yield Static("", id="response-headers")
-        yield Input(
+        yield FixedSizeInput(
             placeholder="search in the body (enter: next match)", compact=True, id="response-search"
         )
         yield BodyView(id="response-body")
