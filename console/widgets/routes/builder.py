@@ -22,6 +22,7 @@ from backend.services.probe_client import ProbeRequest
 from backend.services.probe_headers import HeaderProblem, check_headers, typed_headers
 from backend.services.probe_schema import BodyKind, ParamSpec, RequestShape
 from backend.services.routes_catalog import RouteInfo
+from console.widgets.fixed_size_input import FixedSizeInput
 from console.widgets.routes.headers_editor import HeadersEditor
 from console.widgets.tokens.field_error import FieldError as FieldErrorView
 
@@ -84,7 +85,7 @@ class RequestBuilder(VerticalScroll):
                     f"{param.name}{required} ", (f"({param.location}, {param.type})", "dim")
                 )
             )
-            field = self._inputs[key] = Input(
+            field = self._inputs[key] = FixedSizeInput(
                 value="" if param.default is None else _text(param.default),
                 placeholder=param.hint,
                 password=param.secret,

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label
 
 from backend.services.probe_headers import HeaderProblem, is_secret_header
+from console.widgets.fixed_size_input import FixedSizeInput
 from console.widgets.tokens.field_error import FieldError
 
 
@@ -27,8 +28,10 @@ class HeaderRow(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="header-fields"):
-            yield Input(self._header_name, placeholder="Name", compact=True, classes="header-name")
-            yield Input(
+            yield FixedSizeInput(
+                self._header_name, placeholder="Name", compact=True, classes="header-name"
+            )
+            yield FixedSizeInput(
                 self._header_value,
                 placeholder="value (enter: another header)",
                 password=is_secret_header(self._header_name) and not self._revealed,
