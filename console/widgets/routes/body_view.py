@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 
-from console.widgets.routes.json_lines import INDENT, FoldedJson, JsonLine, Kind, folded_summary
+from console.widgets.routes.json_lines import INDENT, FoldedJson, Kind, folded_summary
 from console.widgets.routes.route_list import CURSOR_BINDINGS
 
 Part = tuple[str, Style]
@@ -116,21 +116,24 @@ class BodyView(ScrollView, can_focus=True):
         self._cursor = 0  # a line (not a row: it stays put as folds change)
         self._match: tuple[int, int, int] | None = None  # line, start, end
         self._gutter = 0
+        self._widest = 0  # the widest line's cells
         self._styles: dict[str, Style] = {}
 
     # --- what is shown ----------------------------------------------------------------
 
-    def show_json(self, lines: list[JsonLine]) -> None:
-        """Show a JSON document's lines (large ones folded)."""
-        self._doc = FoldedJson(lines)
-        self._load([line.text for line in lines])
+    def show_json(self, doc: FoldedJson) -> None:
+        """Show a JSON document (a large one folded: see FoldedJson)."""
+        self._doc = doc
+        self._load(doc.texts, doc.widest)
 
     def show_text(self, text: str) -> None:
         self._doc = None
-        self._load(text.split("\n") if text else [])
+        texts = text.split("\n") if text else []
+        self._load(texts, max(map(cell_len, texts), default=0))
 
-    def _load(self, texts: list[str]) -> None:
+    def _load(self, texts: list[str], widest: int) -> None:
         self._texts = texts
+        self._widest = widest
         self._cursor = 0
         self._match = None
         digits = len(str(len(texts))) if texts else 1
@@ -176,15 +179,20 @@ class BodyView(ScrollView, can_focus=True):
     def _row_text(self, row: int) -> str:
         return self._doc.shown_text(row) if self._doc is not None else self._texts[row]
 
-    def _row_width(self, row: int) -> int:
-        width = cell_len(self._row_text(row))
+    def _widest_row(self) -> int:
+        """The widest row's cells: the widest line, or a folded row with its summary."""
         doc = self._doc
-        if doc is not None and doc.rows[row] in doc.folded:
-            width += 2 + cell_len(folded_summary(doc.lines[doc.rows[row]]))
-        return width
+        if doc is None or not doc.folded:
+            return self._widest
+        folded = (
+            cell_len(doc.shown_text(row)) + 2 + cell_len(folded_summary(doc.lines[index]))
+            for row, index in enumerate(doc.rows)
+            if index in doc.folded
+        )
+        return max(self._widest, max(folded, default=0))
 
     def _resized(self) -> None:
-        widest = max((self._row_width(row) for row in range(self._row_count)), default=0)
+        widest = self._widest_row()
         size = Size(self._gutter + widest + 1, self._row_count)
         if size == self.virtual_size:
             self.refresh()

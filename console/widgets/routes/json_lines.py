@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from rich.cells import cell_len
+
 # A document longer than this (lines) is large: it starts folded, then opened breadth
 # first while the lines shown stay within the budget (a few screens, its shape in view).
 FOLD_ABOVE_LINES = 200
@@ -132,6 +134,8 @@ class FoldedJson:
         budget: int = FOLD_BUDGET_LINES,
     ) -> None:
         self.lines = lines
+        self.texts = [line.text for line in lines]
+        self.widest = max(map(cell_len, self.texts), default=0)  # cells, unfolded
         self.folded: set[int] = set()
         if len(lines) > fold_above:
             self._fold_to(budget)
@@ -140,7 +144,7 @@ class FoldedJson:
     @property
     def text(self) -> str:
         """The whole document, unfolded."""
-        return "\n".join(line.text for line in self.lines)
+        return "\n".join(self.texts)
 
     def shown_text(self, row: int) -> str:
         """Row `row` as drawn: a folded container on one line (`"items": […],`)."""

@@ -21,7 +21,7 @@ from backend.services.probe import ProbeOutcome
 from backend.services.probe_client import ProbeResponse
 from console.widgets.fixed_size_input import FixedSizeInput
 from console.widgets.routes.body_view import BodyView
-from console.widgets.routes.json_lines import JsonLine, json_lines
+from console.widgets.routes.json_lines import FoldedJson, json_lines
 
 # What the body view holds of a text body at most; beyond it, the first part is shown.
 DISPLAY_CHARS = 256 * 1024
@@ -44,12 +44,13 @@ def status_line(response: ProbeResponse) -> str:
     return f"{response.status}{reason} · {response.elapsed_ms:.0f} ms · {human_size(response.size)}"
 
 
-def parsed_lines(response: ProbeResponse) -> list[JsonLine] | None:
-    """The body's JSON lines; None when it is not JSON, or not all of it was kept."""
+def parsed_document(response: ProbeResponse) -> FoldedJson | None:
+    """The body as JSON lines, folded if large; None when it is not JSON, or not all of
+    it was kept."""
     if "json" not in response.content_type or not response.complete:
         return None
     try:
-        return json_lines(json.loads(response.body))
+        return FoldedJson(json_lines(json.loads(response.body)))
     except (ValueError, RecursionError):
         return None
 
@@ -62,10 +63,10 @@ class ResponseView(Vertical):
     _cut_text = ""
 
     class JsonReady(Message):
-        def __init__(self, response: ProbeResponse, lines: list[JsonLine] | None) -> None:
+        def __init__(self, response: ProbeResponse, document: FoldedJson | None) -> None:
             super().__init__()
             self.response = response
-            self.lines = lines
+            self.document = document
 
     def compose(self) -> ComposeResult:
         yield Static("No request sent yet.", id="response-status")
@@ -161,9 +162,9 @@ class ResponseView(Vertical):
     def _show_response_body(self, response: ProbeResponse) -> None:
         is_json = "json" in response.content_type and response.complete
         if is_json and response.size <= INLINE_JSON_BYTES:
-            lines = parsed_lines(response)
-            if lines is not None:
-                self._body.show_json(lines)
+            document = parsed_document(response)
+            if document is not None:
+                self._body.show_json(document)
                 self._show_cut(FOLDED_NOTICE if self._body.folds else "")
                 return
         self._show_text(response)
@@ -185,13 +186,13 @@ class ResponseView(Vertical):
 
     @work(thread=True, exclusive=True, group="response-json", exit_on_error=False)
     def _lay_out_json(self, response: ProbeResponse) -> None:
-        self.post_message(self.JsonReady(response, parsed_lines(response)))
+        self.post_message(self.JsonReady(response, parsed_document(response)))
 
     def on_response_view_json_ready(self, event: JsonReady) -> None:
         outcome = self.outcome
-        if event.lines is None or outcome is None or outcome.response is not event.response:
+        if event.document is None or outcome is None or outcome.response is not event.response:
             return  # not JSON after all, or a newer answer is shown
-        self._body.show_json(event.lines)
+        self._body.show_json(event.document)
         self._show_cut(FOLDED_NOTICE if self._body.folds else "")
 
     def on_body_view_folds_changed(self, event: BodyView.FoldsChanged) -> None:
