@@ -10,6 +10,7 @@ worker (esc cancels) and kept in the history without its credentials.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import httpx
 from textual import work
@@ -42,6 +43,7 @@ from console.widgets.routes.response_view import ResponseView
 BUILD_DEBOUNCE_SECONDS = 0.1
 SENDING_NOTICE_SECONDS = 0.15
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FAILED_STATES = frozenset({WorkerState.CANCELLED, WorkerState.ERROR})
 
 
 class RoutesScreen(ConsoleScreen):
@@ -273,8 +275,9 @@ class RoutesScreen(ConsoleScreen):
         view = self.query_one(ResponseView)
         view.show(event.outcome, checked=False)
         self._body_folds = view.folds
-        # After the answer's frame: this work would compete with drawing it.
-        self.call_after_refresh(self._after_answer, event.outcome, event.auth_label)
+        # After the answer's frame: this work (the schema check and the history write in
+        # threads) would compete with drawing it.
+        view.when_drawn(partial(self._after_answer, event.outcome, event.auth_label))
 
     def _after_answer(self, outcome: ProbeOutcome, auth_label: str) -> None:
         if outcome.response is not None:
@@ -309,9 +312,8 @@ class RoutesScreen(ConsoleScreen):
             self.query_one("#routes-source", Static).update(
                 Content.styled("No catalog.", "bold red")
             )
-        if event.worker.group == "routes-send" and event.worker.is_finished:
-            # Not before the answer's frame: the key bar asks check_action of every key.
-            self.call_after_refresh(self.refresh_bindings)
+        if event.worker.group == "routes-send" and event.state in FAILED_STATES:
+            self.refresh_bindings()  # an answer refreshes them after its frame
         if event.worker.group == "routes-keep" and event.state is WorkerState.SUCCESS:
             self._refresh_history_if_shown()
 
@@ -387,7 +389,6 @@ class RoutesScreen(ConsoleScreen):
     def action_unfold(self) -> None:
         """Open every folded array and object of the JSON answer."""
         self.query_one(ResponseView).unfold()
-        self.refresh_bindings()
 
     def action_search_body(self) -> None:
         self.query_one("#response-search", Input).focus()

@@ -117,6 +117,7 @@ class BodyView(ScrollView, can_focus=True):
         self._match: tuple[int, int, int] | None = None  # line, start, end
         self._gutter = 0
         self._widest = 0  # the widest line's cells
+        self.frames = 0  # how many frames have drawn this view
         self._styles: dict[str, Style] = {}
 
     # --- what is shown ----------------------------------------------------------------
@@ -318,6 +319,7 @@ class BodyView(ScrollView, can_focus=True):
     # --- drawing ----------------------------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        self.frames += 1
         if not self._styles:
             self._styles = self._look_up_styles()
         return super().render_lines(crop)

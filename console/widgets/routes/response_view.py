@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
+from functools import partial
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,6 +30,9 @@ DISPLAY_CHARS = 256 * 1024
 # A JSON body larger than this is laid out in a thread (the text is shown meanwhile).
 INLINE_JSON_BYTES = 64 * 1024
 STATUS_CLASSES = {2: "-success", 3: "-redirect", 4: "-client-error", 5: "-server-error"}
+# when_drawn looks this often, this many times, for the frame that shows an answer.
+FRAME_SECONDS = 1 / 60
+FRAME_WAITS = 6
 FOLDED_NOTICE = "Folded (▸) to fit: enter opens or closes one, ← closes, u opens all."
 
 
@@ -61,6 +66,7 @@ class ResponseView(Vertical):
     outcome: ProbeOutcome | None = None
     _headers_text = ""
     _cut_text = ""
+    _frames_at_show = 0
 
     class JsonReady(Message):
         def __init__(self, response: ProbeResponse, document: FoldedJson | None) -> None:
@@ -90,6 +96,7 @@ class ResponseView(Vertical):
     def show(self, outcome: ProbeOutcome, *, checked: bool = True) -> None:
         """Draw `outcome`; `checked` False: its findings are still being worked out."""
         self.outcome = outcome
+        self._frames_at_show = self._body.frames
         status = self._status
         was_failed = status.has_class("-failed")
         response = outcome.response
@@ -198,6 +205,18 @@ class ResponseView(Vertical):
     def on_body_view_folds_changed(self, event: BodyView.FoldsChanged) -> None:
         if not event.folds and self._cut_text == FOLDED_NOTICE:
             self._show_cut("")
+
+    def when_drawn(self, callback: Callable[[], None], waits: int = FRAME_WAITS) -> None:
+        """Call `callback` once a frame has drawn the answer shown (or a few frames' time
+        later: a body out of view is never drawn).
+
+        call_after_refresh is no such guarantee: it runs once the screen is idle, which
+        may be before the widgets just changed have asked for their frame.
+        """
+        if self._body.frames > self._frames_at_show or waits == 0:
+            callback()
+        else:
+            self.set_timer(FRAME_SECONDS, partial(self.when_drawn, callback, waits - 1))
 
     @property
     def folds(self) -> int:
