@@ -235,6 +235,21 @@ async def test_a_large_json_answer_is_shown_as_text_then_folded(
         assert body.shown_text == '{\n  "items": […]\n}'
 
 
+async def test_an_answer_out_of_view_is_still_checked_and_kept(sqlite_settings: Settings) -> None:
+    # What follows an answer waits for its frame, or a few frames' time at most.
+    app = routes_app(sqlite_settings)  # in-process
+    async with app.run_test(size=(140, 45)) as pilot:
+        await until_loaded(pilot)
+        screen = await pick(pilot, "GET /health")
+        view = screen.query_one(ResponseView)
+        view.query_one(BodyView).display = False
+        screen = await send(pilot)
+        await pilot.pause(0.2)
+        screen = await settled(pilot)
+        assert text_of(screen, "#response-findings") == "Matches the documented schema."
+    assert [e.path for e in ProbeHistory(sqlite_settings.data_dir).entries()] == ["/health"]
+
+
 async def test_a_target_that_refuses_is_one_red_sentence(sqlite_settings: Settings) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     app = routes_app(sqlite_settings, api_url=url)
