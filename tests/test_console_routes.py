@@ -193,12 +193,12 @@ async def test_api_url_reads_a_second_servers_catalog_and_esc_cancels(
         screen = await settled(pilot)
         assert (body.match_text, body.folds) == ("299", 0)
         assert text_of(screen, "#response-cut") == ""
-        # enter folds the container the cursor is in; u opens everything again.
+        # enter folds the container the cursor is in; o opens everything again.
         body.focus()
         await pilot.press("enter")
         assert body.shown_text == '{\n  "items": […]\n}'
         assert screen.check_action("unfold", ()) is True
-        await pilot.press("u")
+        await pilot.press("o")
         assert body.folds == 0
         assert screen.check_action("unfold", ()) is False
         await pick(pilot, "GET /big")

@@ -62,7 +62,7 @@ class RoutesScreen(ConsoleScreen):
         Binding("y", "copy('httpie')", "Copy as HTTPie", id="routes.copy_httpie"),
         Binding("v", "reveal_token", "Reveal token", id="routes.reveal"),
         Binding("ctrl+f", "search_body", "Search body", key_display="^f", id="routes.search"),
-        Binding("u", "unfold", "Unfold all", id="routes.unfold"),
+        Binding("o", "unfold", "Open all folds", id="routes.unfold"),
         Binding("escape", "escape", "Cancel / leave field", id="routes.back"),
     ]
 

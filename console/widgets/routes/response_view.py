@@ -1,7 +1,7 @@
 """The answer: status coloured by class, timing, size, headers, the body, schema findings.
 
 The body is shown by BodyView: JSON highlighted, a large document folded (enter opens
-a container, u opens them all), text as it came; searchable. A large body shows its
+a container, o opens them all), text as it came; searchable. A large body shows its
 first part only and says how much is left out, so drawing it stays quick.
 """
 
@@ -33,7 +33,7 @@ STATUS_CLASSES = {2: "-success", 3: "-redirect", 4: "-client-error", 5: "-server
 # when_drawn looks this often, this many times, for the frame that shows an answer.
 FRAME_SECONDS = 1 / 60
 FRAME_WAITS = 6
-FOLDED_NOTICE = "Folded (▸) to fit: enter opens or closes one, ← closes, u opens all."
+FOLDED_NOTICE = "Folded (▸) to fit: enter opens or closes one, ← closes, o opens all."
 
 
 def human_size(size: int) -> str:
