@@ -172,6 +172,17 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
 
 
 @pytest.fixture
+async def sqlite_settings(sqlite_url: str, data_dir: Path) -> Settings:
+    """For tests where the database does not matter: SQLite only, migrated."""
+    database = Database(sqlite_url)
+    try:
+        await migrations.upgrade(database.engine)
+    finally:
+        await database.dispose()
+    return make_settings(sqlite_url, data_dir)
+
+
+@pytest.fixture
 def settings(db: Database, data_dir: Path) -> Settings:
     return make_settings(db.url, data_dir)
 

@@ -1,4 +1,5 @@
-"""A test app for the route probe: slow, lying, undocumented and very large answers."""
+"""A test app for the route probe: slow, lying, undocumented and very large answers, and
+one that echoes the headers it got."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
@@ -41,6 +42,16 @@ def odd_app() -> FastAPI:
     @app.get("/many", tags=["odd"])
     async def many() -> dict[str, list[int]]:
         return {"items": list(range(300))}
+
+    @app.get("/large-json", tags=["odd"])
+    async def large_json() -> dict[str, list[dict[str, object]]]:
+        # About 900 KB: kept whole, laid out in a thread.
+        return {"items": [{"n": n, "text": "x" * 40} for n in range(15_000)]}
+
+    @app.get("/echo", tags=["odd"])
+    async def echo(request: Request) -> dict[str, str]:
+        # The headers as received, so a test sees what the probe sent.
+        return dict(request.headers)
 
     @app.get("/big", tags=["odd"])
     async def big() -> PlainTextResponse:

@@ -84,8 +84,21 @@ async def test_call_in_process_shows_a_422_with_its_detail(
         (["POST", "/x", "--json-file", "missing.json"], "Cannot read --json-file"),
         (["GET", "/x", "--query", "novalue"], "--query 'novalue' is not KEY=VALUE"),
         (["GET", "/x", "--api-url", "ftp://h"], "--api-url must start with http://"),
+        (["GET", "/x", "-H", "X Trace: 1"], "'X Trace' is not a header name"),
+        (["GET", "/x", "--token", "t", "-H", "Authorization: x"], "set by --as or --token"),
     ],
-    ids=["method", "path", "as-and-token", "json", "json-twice", "json-file", "query", "url"],
+    ids=[
+        "method",
+        "path",
+        "as-and-token",
+        "json",
+        "json-twice",
+        "json-file",
+        "query",
+        "url",
+        "header",
+        "authorization-twice",
+    ],
 )
 def test_every_bad_argument_is_one_sentence_with_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], fragment: str
@@ -124,3 +137,25 @@ async def test_a_second_server_timeout_refusal_and_findings(tmp_path: Path) -> N
     history = (tmp_path / "data" / "probe-history.jsonl").read_text().splitlines()
     assert [json.loads(line)["path"] for line in history] == ["/liar", "/sleep", "/health"]
     assert_one_sentence(refused.stderr)
+
+
+async def test_headers_are_sent_and_a_typed_authorization_is_not_kept(tmp_path: Path) -> None:
+    cli = default_cli(tmp_path)
+    async with served(odd_app()) as url:
+        echoed = await run_cli(
+            cli,
+            "call",
+            "GET",
+            "/echo",
+            "-H",
+            "X-Trace: abc",
+            "--header",
+            "Authorization: Basic Zm9vOmJhcg==",
+            "--api-url",
+            url,
+        )
+    answer = echoed.assert_ok().json()
+    assert (answer["x-trace"], answer["authorization"]) == ("abc", "Basic Zm9vOmJhcg==")
+    history = (tmp_path / "data" / "probe-history.jsonl").read_text()
+    assert "Zm9vOmJhcg==" not in history
+    assert json.loads(history)["headers"] == [["X-Trace", "abc"], ["Authorization", "***"]]

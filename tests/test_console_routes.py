@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from conftest import TEST_PASSWORD, UserFactory, make_settings
+from conftest import TEST_PASSWORD, UserFactory
 from console_routes_kit import (
     fill,
     pick,
@@ -23,30 +22,19 @@ from console_routes_kit import (
 )
 from probe_kit import odd_app, served
 from test_cli import free_port
-from textual.widgets import Select, TextArea
+from textual.widgets import Select
 
 from backend.config import Settings
 from backend.database import Database
 from backend.models import Role
-from backend.services import migrations
 from backend.services.probe_auth import AuthMode
 from backend.services.probe_history import ProbeHistory
 from console.commands import ConsoleCommands
 from console.screens.help import HelpDialog
+from console.widgets.routes.body_view import BodyView
 from console.widgets.routes.catalog import RouteCatalog
 from console.widgets.routes.history_list import HistoryList
 from console.widgets.routes.response_view import ResponseView
-
-
-@pytest.fixture
-async def sqlite_settings(sqlite_url: str, data_dir: Path) -> Settings:
-    """For tests where the database does not matter: SQLite only, migrated."""
-    database = Database(sqlite_url)
-    try:
-        await migrations.upgrade(database.engine)
-    finally:
-        await database.dispose()
-    return make_settings(sqlite_url, data_dir)
 
 
 async def test_the_catalog_groups_by_tag_and_filters_as_you_type(
@@ -184,6 +172,8 @@ async def test_api_url_reads_a_second_servers_catalog_and_esc_cancels(
             "/teapot",
             "/many",
             "/big",
+            "/echo",
+            "/large-json",
         }
         # Another server's database and key: signing "as user" is not offered.
         modes = [value for _, value in screen.query_one("#auth-mode", Select)._options]
@@ -194,12 +184,23 @@ async def test_api_url_reads_a_second_servers_catalog_and_esc_cancels(
         await pick(pilot, "GET /many")
         screen = await send(pilot)
         view = screen.query_one(ResponseView)
-        assert text_of(screen, "#response-cut").startswith("Folded: long arrays")
-        assert "… 295 more items (u unfolds)" in view.body_text
-        await pilot.press("escape", "u", "ctrl+f", *"299", "enter")
+        body = view.query_one(BodyView)
+        assert text_of(screen, "#response-cut").startswith("Folded (▸) to fit")
+        assert body.shown_text == '{\n  "items": […]\n}'
+        assert '"items": [\n    0,' in view.body_text  # the whole document, to search and copy
+        # A search opens the fold that hides its match.
+        await pilot.press("escape", "ctrl+f", *"299", "enter")
         screen = await settled(pilot)
-        assert "299" in view.body_text
-        assert view.query_one("#response-body", TextArea).selected_text == "299"
+        assert (body.match_text, body.folds) == ("299", 0)
+        assert text_of(screen, "#response-cut") == ""
+        # enter folds the container the cursor is in; o opens everything again.
+        body.focus()
+        await pilot.press("enter")
+        assert body.shown_text == '{\n  "items": […]\n}'
+        assert screen.check_action("unfold", ()) is True
+        await pilot.press("o")
+        assert body.folds == 0
+        assert screen.check_action("unfold", ()) is False
         await pick(pilot, "GET /big")
         screen = await send(pilot)
         assert text_of(screen, "#response-cut").startswith("Showing the first 256.0 KB of 10.0 MB")
@@ -210,6 +211,43 @@ async def test_api_url_reads_a_second_servers_catalog_and_esc_cancels(
         await pilot.press("escape")
         screen = await settled(pilot)
         assert status_text(screen) == "Cancelled."
+
+
+async def test_a_large_json_answer_is_shown_as_text_then_folded(
+    sqlite_settings: Settings, odd_url: str
+) -> None:
+    app = routes_app(sqlite_settings, api_url=odd_url)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await until_loaded(pilot)
+        await pick(pilot, "GET /large-json")
+        screen = await send(pilot)
+        body = screen.query_one(BodyView)
+        assert body.shown_text == '{\n  "items": […]\n}'
+        assert text_of(screen, "#response-cut").startswith("Folded (▸) to fit")
+        assert body.find("14999")
+        assert body.match_text == "14999"
+        # Shown again: its text at once, the lines laid out in a thread meanwhile.
+        view = screen.query_one(ResponseView)
+        assert view.outcome is not None
+        view.show(view.outcome)
+        assert body.text.startswith('{"items":[{"n":0,')
+        await settled(pilot)
+        assert body.shown_text == '{\n  "items": […]\n}'
+
+
+async def test_an_answer_out_of_view_is_still_checked_and_kept(sqlite_settings: Settings) -> None:
+    # What follows an answer waits for its frame, or a few frames' time at most.
+    app = routes_app(sqlite_settings)  # in-process
+    async with app.run_test(size=(140, 45)) as pilot:
+        await until_loaded(pilot)
+        screen = await pick(pilot, "GET /health")
+        view = screen.query_one(ResponseView)
+        view.query_one(BodyView).display = False
+        screen = await send(pilot)
+        await pilot.pause(0.2)
+        screen = await settled(pilot)
+        assert text_of(screen, "#response-findings") == "Matches the documented schema."
+    assert [e.path for e in ProbeHistory(sqlite_settings.data_dir).entries()] == ["/health"]
 
 
 async def test_a_target_that_refuses_is_one_red_sentence(sqlite_settings: Settings) -> None:

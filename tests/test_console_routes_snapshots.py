@@ -1,5 +1,5 @@
-"""Snapshots of the Routes screen: catalog, builder (example body, field errors), answers,
-history and read-only mode.
+"""Snapshots of the Routes screen: catalog, builder (example body, field errors, typed
+headers), answers (a large one folded, then opened by a search), history and read-only mode.
 
 Synchronous tests (snap_compare runs the app in a loop of its own), in-process (no
 server: no port in the picture); timings are pinned after the real request, and the
@@ -23,17 +23,21 @@ from textual.pilot import Pilot
 from backend.config import Settings, load_settings
 from backend.database import Database
 from backend.models import Role
-from backend.schemas.user import UserCreate
+from backend.schemas.user import UserCreate, UserPage, UserRead
 from backend.services import migrations, users
 from backend.services.actor import Actor
 from backend.services.policy import AuthPolicy
-from backend.services.probe_client import ProbeRequest
+from backend.services.probe import ProbeOutcome
+from backend.services.probe_client import ProbeRequest, ProbeResponse
 from backend.services.probe_history import ProbeHistory, entry_for
+from console.screens.routes import RoutesScreen
+from console.widgets.routes.headers_editor import HeadersEditor
 from console.widgets.routes.response_view import ResponseView
 
 SIZE = (140, 45)
 DATABASE_URL = "sqlite+aiosqlite:///routes.db"  # relative: the same in every picture
 PINNED_AT = dt.datetime(2030, 1, 1, 9, 30, tzinfo=dt.UTC)
+PINNED_MS = 7.0
 Step = Callable[[Pilot[Any]], Any]
 
 
@@ -85,7 +89,9 @@ def pin_timing(pilot: Pilot[Any]) -> None:
     view = pilot.app.screen.query_one(ResponseView)
     outcome = view.outcome
     if outcome is not None and outcome.response is not None:
-        response = dataclasses.replace(outcome.response, elapsed_ms=7.0)
+        if outcome.response.elapsed_ms == PINNED_MS:
+            return  # already pinned (shown again, its folds would close)
+        response = dataclasses.replace(outcome.response, elapsed_ms=PINNED_MS)
         view.show(dataclasses.replace(outcome, response=response))
 
 
@@ -176,3 +182,77 @@ def test_snapshot_read_only_refuses_a_post(snap_compare: Any, settings: Settings
     run_before = steps(picking("POST /api/users"), pressing("escape"))
     app = routes_app(settings, read_only=True)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def answering_a_listing(count: int) -> Step:
+    """GET /api/users answered with `count` users (fixed data, so the picture is stable)."""
+
+    async def step(pilot: Pilot[Any]) -> None:
+        users = [
+            UserRead(
+                id=n,
+                email=f"user{n}@example.com",
+                full_name=f"User {n}",
+                role=Role.USER,
+                is_active=True,
+                version=1,
+                created_at=PINNED_AT,
+                updated_at=PINNED_AT,
+                last_login_at=None,
+                locked_until=None,
+                failed_login_count=0,
+                tokens_valid_after=None,
+            )
+            for n in range(1, count + 1)
+        ]
+        body = UserPage(items=users, next_cursor=None, total=count).model_dump_json().encode()
+        response = ProbeResponse(
+            200, "OK", PINNED_MS, (("content-type", "application/json"),), body, len(body)
+        )
+        outcome = ProbeOutcome(ProbeRequest("GET", "/api/users"), response)
+        screen = pilot.app.screen
+        screen.post_message(RoutesScreen.Answered(outcome, None, "no auth"))
+
+    return step
+
+
+def test_snapshot_a_large_answer_folded(snap_compare: Any, settings: Settings) -> None:
+    run_before = steps(picking("GET /api/users"), answering_a_listing(40), pressing("escape"))
+    assert snap_compare(routes_app(settings), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_a_search_opens_the_fold_it_needs(snap_compare: Any, settings: Settings) -> None:
+    run_before = steps(
+        picking("GET /api/users"),
+        answering_a_listing(40),
+        pressing("escape", "ctrl+f", *"user37@", "enter", "escape"),
+        focusing("#response-body"),
+    )
+    assert snap_compare(routes_app(settings), terminal_size=SIZE, run_before=run_before)
+
+
+def typing_headers(*pairs: tuple[str, str]) -> Step:
+    async def step(pilot: Pilot[Any]) -> None:
+        editor = pilot.app.screen.query_one(HeadersEditor)
+        for name, value in pairs:
+            await editor.add_row(name, value, focus=False)
+
+    return step
+
+
+def focusing(selector: str) -> Step:
+    async def step(pilot: Pilot[Any]) -> None:
+        pilot.app.screen.query_one(selector).focus()
+
+    return step
+
+
+def test_snapshot_typed_headers_checked(snap_compare: Any, settings: Settings) -> None:
+    run_before = steps(
+        picking("GET /health"),
+        typing_headers(
+            ("X-Trace", "probe-1"), ("Bad Name", "1"), ("Authorization", "Basic c2VjcmV0")
+        ),
+        pressing("ctrl+s"),
+    )
+    assert snap_compare(routes_app(settings), terminal_size=SIZE, run_before=run_before)

@@ -95,18 +95,19 @@ async def probe(
     """Send `request`, check the answer against the route's documentation, keep it in history.
 
     A failure to get any answer is returned as the outcome's `failure` (and kept too).
-    Without `check` the findings are left for the caller (check_answer), e.g. to show
-    the answer first.
+    Without `check` the findings are left for the caller (check_answer), and without
+    `history` the keeping (remember), e.g. to show the answer first.
     """
     try:
         response = await send_with(client, target, request, token)
     except ProbeFailed as failure:
-        _remember(history, request, auth_label, None, failure.message)
-        return ProbeOutcome(request, failure=failure)
-    outcome = f"{response.status} {response.reason}".strip()
-    _remember(history, request, auth_label, response, outcome)
-    findings = tuple(check_answer(catalog, request, response)) if check else ()
-    return ProbeOutcome(request, response, findings=findings)
+        outcome = ProbeOutcome(request, failure=failure)
+    else:
+        findings = tuple(check_answer(catalog, request, response)) if check else ()
+        outcome = ProbeOutcome(request, response, findings=findings)
+    if history is not None:
+        remember(history, outcome, auth_label)
+    return outcome
 
 
 def check_answer(catalog: Catalog, request: ProbeRequest, response: ProbeResponse) -> list[str]:
@@ -126,21 +127,19 @@ def check_answer(catalog: Catalog, request: ProbeRequest, response: ProbeRespons
     )
 
 
-def _remember(
-    history: ProbeHistory | None,
-    request: ProbeRequest,
-    auth_label: str,
-    response: ProbeResponse | None,
-    outcome: str,
-) -> None:
-    if history is None:
-        return
+def remember(history: ProbeHistory, outcome: ProbeOutcome, auth_label: str) -> None:
+    """Append `outcome`'s request to the history (secrets redacted, auth as its mode only)."""
+    response = outcome.response
+    if response is None:
+        said = outcome.failure.message if outcome.failure is not None else "No answer."
+    else:
+        said = f"{response.status} {response.reason}".strip()
     history.append(
         entry_for(
-            request,
+            outcome.request,
             auth_label,
             status=None if response is None else response.status,
-            outcome=outcome,
+            outcome=said,
             elapsed_ms=None if response is None else response.elapsed_ms,
         )
     )

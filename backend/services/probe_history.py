@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +21,9 @@ from backend.services.probe_client import ProbeRequest
 
 HISTORY_FILENAME = "probe-history.jsonl"
 REDACTED = "***"
-SECRET_NAME = re.compile(r"pass(word)?|secret|token|authorization|api[-_]?key", re.IGNORECASE)
+SECRET_NAME = re.compile(
+    r"pass(word)?|secret|token|authorization|api[-_]?key|cookie", re.IGNORECASE
+)
 # The newest entries kept: past TRIM_ABOVE_BYTES the file is rewritten with these only.
 MAX_ENTRIES = 1000
 TRIM_ABOVE_BYTES = 2 * 1024 * 1024
@@ -119,9 +122,15 @@ class ProbeHistory:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / HISTORY_FILENAME
+        # Appends may come from worker threads: one at a time (a trim rewrites the file).
+        self._lock = threading.Lock()
 
     def append(self, entry: HistoryEntry) -> None:
         """Add `entry` (the file is created 0600; an existing one is made 0600)."""
+        with self._lock:
+            self._append(entry)
+
+    def _append(self, entry: HistoryEntry) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(asdict(entry), ensure_ascii=False, separators=(",", ":")) + "\n"
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

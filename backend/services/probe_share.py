@@ -1,12 +1,12 @@
-"""A probe request as a shell command: curl or HTTPie, the token masked unless asked."""
+"""A probe request as a shell command: curl or HTTPie, credentials masked unless asked."""
 
 from __future__ import annotations
 
 import json
 import shlex
 
-from backend.services.probe_auth import mask_token
 from backend.services.probe_client import ProbeRequest
+from backend.services.probe_headers import is_secret_header, mask_header_value
 
 
 def as_curl(
@@ -40,10 +40,14 @@ def as_httpie(
 
 
 def _headers(request: ProbeRequest, token: str | None, reveal: bool) -> list[tuple[str, str]]:
-    headers = request.send_headers(None)
-    if token:
-        headers["Authorization"] = f"Bearer {token if reveal else mask_token(token)}"
-    return list(headers.items())
+    """The headers sent, credentials masked unless `reveal` (a typed Authorization too)."""
+    headers = request.send_headers(token)
+    if reveal:
+        return list(headers.items())
+    return [
+        (name, mask_header_value(value) if is_secret_header(name) else value)
+        for name, value in headers.items()
+    ]
 
 
 def _compact(text: str) -> str:

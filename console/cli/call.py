@@ -8,6 +8,7 @@ a 2xx answer, 1 for any other answer or none, 2 for a bad argument.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -50,6 +51,15 @@ def call(
         list[str] | None,
         typer.Option("--query", help="A query parameter; repeat for more.", metavar="K=V"),
     ] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-H",
+            "--header",
+            help="A request header, as curl's -H; repeat for more.",
+            metavar="'N: V'",
+        ),
+    ] = None,
     json_body: Annotated[
         str | None, typer.Option("--json", help="A JSON request body.", metavar="BODY")
     ] = None,
@@ -71,6 +81,7 @@ def call(
     from backend.services.errors import InvalidInput
     from backend.services.probe import parse_pairs
     from backend.services.probe_auth import AuthMode, ProbeAuth
+    from backend.services.probe_headers import parse_header_arguments
 
     state = state_of(ctx)
     verb = method.upper()
@@ -88,9 +99,12 @@ def call(
         _usage(f"--api-url must start with http:// or https:// (got {target_url!r}).")
     try:
         pairs = parse_pairs(query or [], "--query")
+        headers = parse_header_arguments(header or [])
     except InvalidInput as error:
         _usage(error.message)
-    request = _request(verb, path, pairs, body)
+    if (as_email or token) and any(name.lower() == "authorization" for name, _ in headers):
+        _usage("Authorization is set by --as or --token: give one or the other.")
+    request = dataclasses.replace(_request(verb, path, pairs, body), headers=headers)
     if as_email is not None:
         auth = ProbeAuth(AuthMode.AS_USER, email=as_email)
     elif token is not None:

@@ -10,11 +10,13 @@ from console.cli import audit, call, db, routes, serve, tokens, users
 from console.cli.errors import reporting_errors
 from console.cli.open_console import open_console
 from console.cli.state import CliState
+from console.cli.usage import SentenceGroup
 
 app = typer.Typer(
     name="backend-console",
     help="A terminal console for the backend's users, tokens, migrations and routes.",
     add_completion=False,
+    cls=SentenceGroup,  # usage errors as one sentence (exit 2), as every other error
     # Locals may hold settings and passwords: a bug's traceback must not print them.
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},

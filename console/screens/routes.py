@@ -10,6 +10,7 @@ worker (esc cancels) and kept in the history without its credentials.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import httpx
 from textual import work
@@ -24,14 +25,15 @@ from textual.worker import Worker, WorkerState
 from backend.services import probe
 from backend.services.probe import Catalog, ProbeOutcome
 from backend.services.probe_auth import AuthMode, ProbeAuth, ProbeSigner
-from backend.services.probe_checks import check_inputs
 from backend.services.probe_client import ProbeRequest, ProbeTarget
-from backend.services.probe_history import HistoryEntry, ProbeHistory, has_redacted
+from backend.services.probe_history import ProbeHistory, has_redacted
 from backend.services.probe_schema import describe_request
 from backend.services.probe_share import as_curl, as_httpie
 from backend.services.routes_catalog import RouteInfo
 from console.screens.base import ConsoleScreen
+from console.screens.routes_target import probe_target
 from console.widgets.routes.auth_picker import AuthPicker, UserEmailSuggester
+from console.widgets.routes.body_view import BodyView
 from console.widgets.routes.builder import RequestBuilder
 from console.widgets.routes.catalog import RouteCatalog
 from console.widgets.routes.history_list import HistoryList
@@ -39,9 +41,9 @@ from console.widgets.routes.response_view import ResponseView
 
 # Moving the cursor through the catalog rebuilds the form once it rests this long.
 BUILD_DEBOUNCE_SECONDS = 0.1
-SERVER_WAIT_SECONDS = 30
 SENDING_NOTICE_SECONDS = 0.15
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FAILED_STATES = frozenset({WorkerState.CANCELLED, WorkerState.ERROR})
 
 
 class RoutesScreen(ConsoleScreen):
@@ -49,6 +51,7 @@ class RoutesScreen(ConsoleScreen):
 
     CSS_PATH = "routes.tcss"
     area_title = "Routes"
+    history: ProbeHistory  # the data dir's, from compose on
 
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="routes.filter"),
@@ -59,7 +62,7 @@ class RoutesScreen(ConsoleScreen):
         Binding("y", "copy('httpie')", "Copy as HTTPie", id="routes.copy_httpie"),
         Binding("v", "reveal_token", "Reveal token", id="routes.reveal"),
         Binding("ctrl+f", "search_body", "Search body", key_display="^f", id="routes.search"),
-        Binding("u", "unfold", "Unfold", id="routes.unfold"),
+        Binding("o", "unfold", "Open all folds", id="routes.unfold"),
         Binding("escape", "escape", "Cancel / leave field", id="routes.back"),
     ]
 
@@ -70,10 +73,11 @@ class RoutesScreen(ConsoleScreen):
             self.target = target
 
     class Answered(Message):
-        def __init__(self, outcome: ProbeOutcome, token: str | None) -> None:
+        def __init__(self, outcome: ProbeOutcome, token: str | None, auth_label: str) -> None:
             super().__init__()
             self.outcome = outcome
             self.token = token
+            self.auth_label = auth_label
 
     class Checked(Message):
         def __init__(self, outcome: ProbeOutcome, findings: list[str]) -> None:
@@ -81,27 +85,25 @@ class RoutesScreen(ConsoleScreen):
             self.outcome = outcome
             self.findings = findings
 
-    class HistoryLoaded(Message):
-        def __init__(self, entries: list[HistoryEntry]) -> None:
-            super().__init__()
-            self.entries = entries
-
     def __init__(self) -> None:
         super().__init__()
         self.catalog: Catalog | None = None
         self.target: ProbeTarget | None = None
-        self.history: ProbeHistory | None = None
         self.signer: ProbeSigner | None = None
         self._client: httpx.AsyncClient | None = None
         self._last: tuple[ProbeRequest, str | None] | None = None
         self._token_shown = False
         self._sending: Worker[None] | None = None
         self._pending_route: RouteInfo | None = None
+        # What the key bar asks about after every answer, kept here rather than queried.
+        self._route_built: RouteInfo | None = None
+        self._body_folds = 0
 
     # --- layout --------------------------------------------------------------------
 
     def compose_content(self) -> ComposeResult:
         context = self.context
+        self.history = ProbeHistory(context.settings.data_dir)
         can_sign = context.probe_api_url is None
         suggester = UserEmailSuggester(context.database, context.actor) if can_sign else None
         with Horizontal(id="routes-main"):
@@ -110,7 +112,7 @@ class RoutesScreen(ConsoleScreen):
                     yield Static("Loading the API's routes…", id="routes-source")
                     yield RouteCatalog(id="catalog")
                 with TabPane("History", id="routes-history"):
-                    yield HistoryList(id="history")
+                    yield HistoryList(self.history, id="history")
             with Vertical(id="routes-right"):
                 yield AuthPicker(
                     suggester,
@@ -123,7 +125,6 @@ class RoutesScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         context = self.context
-        self.history = ProbeHistory(context.settings.data_dir)
         self.signer = ProbeSigner(context.database, context.actor, context.policy)
         self.load_catalog()
 
@@ -140,25 +141,11 @@ class RoutesScreen(ConsoleScreen):
 
     @work(exclusive=True, group="routes-load", exit_on_error=False)
     async def load_catalog(self) -> None:
-        target = await self._target()
+        serving = getattr(self.app, "server_address", None) is not None
+        target = await probe_target(self.context, serving=serving)
         timeout = self.context.settings.probe_timeout_seconds
         catalog = await probe.fetch_catalog(target, timeout_seconds=timeout)
         self.post_message(self.CatalogLoaded(catalog, target))
-
-    async def _target(self) -> ProbeTarget:
-        """--api-url, else the embedded server once it is up, else the app in-process."""
-        context = self.context
-        if context.probe_api_url is not None:
-            return ProbeTarget(context.probe_api_url)
-        if getattr(self.app, "server_address", None) is None:
-            await context.schema_checked.wait()
-            from backend.main import create_app
-
-            return ProbeTarget.in_process(create_app(context.settings, database=context.database))
-        async with asyncio.timeout(SERVER_WAIT_SECONDS):
-            await context.api_started.wait()
-        assert context.api_url is not None
-        return ProbeTarget(context.api_url)
 
     def on_routes_screen_catalog_loaded(self, event: CatalogLoaded) -> None:
         self.catalog, self.target = event.catalog, event.target
@@ -168,27 +155,15 @@ class RoutesScreen(ConsoleScreen):
         )
         self.query_one(RouteCatalog).show(event.catalog.routes)
 
-    @work(exclusive=True, group="routes-history", exit_on_error=False)
-    async def load_history(self, search: str) -> None:
-        if self.history is not None:
-            entries = await asyncio.to_thread(self.history.entries, search)
-            self.post_message(self.HistoryLoaded(entries))
-
-    def on_routes_screen_history_loaded(self, event: HistoryLoaded) -> None:
-        self.query_one(HistoryList).show(event.entries)
-
-    def on_history_list_search_changed(self, event: HistoryList.SearchChanged) -> None:
-        self.load_history(event.text)
-
     def _refresh_history_if_shown(self) -> None:
         # Re-read when the list is in view: redrawing a hidden list after every answer
         # would cost the answer's own frame.
         if self.query_one("#routes-left", TabbedContent).active == "routes-history":
-            self.load_history(self.query_one(HistoryList).search_text)
+            self.query_one(HistoryList).reload()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "routes-history":
-            self.load_history(self.query_one(HistoryList).search_text)
+            self.query_one(HistoryList).reload()
 
     # --- the builder ---------------------------------------------------------------
 
@@ -214,6 +189,7 @@ class RoutesScreen(ConsoleScreen):
             note = "[b]Read-only:[/b] only GET requests can be sent."
         builder = self.query_one(RequestBuilder)
         await builder.load(route, shape, note=note)
+        self._route_built = route
         self.refresh_bindings()
         if focus:
             inputs = builder.query("Input, TextArea")
@@ -224,22 +200,17 @@ class RoutesScreen(ConsoleScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "send":
-            route = self._built_route()
+            route = self._route_built
             if route is None:
                 return None
             return not (self.context.read_only and route.method not in READ_ONLY_METHODS)
         if action == "copy":
             return True if self._last is not None else None
         if action == "unfold":
-            views = self.query(ResponseView)
-            return bool(views) and views.first().folded_items > 0
+            return self._body_folds > 0
         if action == "escape":
-            return self._is_sending or isinstance(self.focused, Input | TextArea)
+            return self._is_sending or isinstance(self.focused, Input | TextArea | BodyView)
         return True
-
-    def _built_route(self) -> RouteInfo | None:
-        builders = self.query(RequestBuilder)
-        return builders.first().route if builders else None
 
     @property
     def _is_sending(self) -> bool:
@@ -254,12 +225,14 @@ class RoutesScreen(ConsoleScreen):
         if self.context.read_only and builder.route.method not in READ_ONLY_METHODS:
             self.notify("Read-only: only GET requests can be sent.", severity="warning")
             return
-        errors = check_inputs(builder.shape, builder.values(), builder.body())
-        builder.show_errors(errors)
-        if errors:
+        auth = self.query_one(AuthPicker).auth()
+        request = builder.checked_request(auth_sets_authorization=auth.mode is not AuthMode.NONE)
+        if request is None:
             self.notify("Fix the marked fields first.", severity="warning")
             return
-        self.send(builder.request(), self.query_one(AuthPicker).auth())
+        if any(name.lower() == "authorization" for name, _ in request.headers):
+            self.notify("Authorization typed by hand: sent as typed, masked in copies, not kept.")
+        self.send(request, auth)
 
     def send(self, request: ProbeRequest, auth: ProbeAuth) -> None:
         worker = self._sending = self.send_request(request, auth)
@@ -283,6 +256,8 @@ class RoutesScreen(ConsoleScreen):
         token = await self.signer.token(auth)
         if self._client is None:
             self._client = self.target.client(self.context.settings.probe_timeout_seconds)
+        # The answer is drawn first; its findings and its place in the history follow
+        # (after_answer).
         outcome = await probe.probe(
             self._client,
             self.target,
@@ -290,19 +265,30 @@ class RoutesScreen(ConsoleScreen):
             request,
             token=token,
             auth_label=auth.label,
-            history=self.history,
-            check=False,  # the answer is drawn first; its findings follow (check_answer)
+            history=None,
+            check=False,
         )
-        self.post_message(self.Answered(outcome, token))
+        self.post_message(self.Answered(outcome, token, auth.label))
 
     def on_routes_screen_answered(self, event: Answered) -> None:
         self._last = (event.outcome.request, event.token)
-        self.query_one(ResponseView).show(event.outcome, checked=False)
-        if event.outcome.response is not None:
-            # After the answer's frame: the check would compete with drawing it.
-            self.call_after_refresh(self.check_answer, event.outcome)
-        self._refresh_history_if_shown()
+        view = self.query_one(ResponseView)
+        view.show(event.outcome, checked=False)
+        self._body_folds = view.folds
+        # After the answer's frame: this work (the schema check and the history write in
+        # threads) would compete with drawing it.
+        view.when_drawn(partial(self._after_answer, event.outcome, event.auth_label))
+
+    def _after_answer(self, outcome: ProbeOutcome, auth_label: str) -> None:
+        if outcome.response is not None:
+            self.check_answer(outcome)
+        self.keep(outcome, auth_label)
         self.refresh_bindings()
+
+    @work(thread=True, group="routes-keep", exit_on_error=False)
+    def keep(self, outcome: ProbeOutcome, auth_label: str) -> None:
+        """Append the request to the history (a file write: off the event loop)."""
+        probe.remember(self.history, outcome, auth_label)
 
     @work(exclusive=True, group="routes-check", exit_on_error=False)
     async def check_answer(self, outcome: ProbeOutcome) -> None:
@@ -326,8 +312,14 @@ class RoutesScreen(ConsoleScreen):
             self.query_one("#routes-source", Static).update(
                 Content.styled("No catalog.", "bold red")
             )
-        if event.worker.group == "routes-send" and event.worker.is_finished:
-            self.refresh_bindings()
+        if event.worker.group == "routes-send" and event.state in FAILED_STATES:
+            self.refresh_bindings()  # an answer refreshes them after its frame
+        if event.worker.group == "routes-keep" and event.state is WorkerState.SUCCESS:
+            self._refresh_history_if_shown()
+
+    def on_body_view_folds_changed(self, event: BodyView.FoldsChanged) -> None:
+        self._body_folds = event.folds
+        self.refresh_bindings()
 
     # --- history -------------------------------------------------------------------
 
@@ -343,7 +335,7 @@ class RoutesScreen(ConsoleScreen):
             return
         await self._build(route, focus=False)
         request = entry.request()
-        self.query_one(RequestBuilder).fill(request)
+        await self.query_one(RequestBuilder).fill(request)
         email = entry.auth.removeprefix("as ") if entry.auth.startswith("as ") else ""
         self.query_one(AuthPicker).choose(AuthMode.AS_USER if email else AuthMode.NONE, email)
         if has_redacted(request):
@@ -385,8 +377,9 @@ class RoutesScreen(ConsoleScreen):
             self.notify(f"Copied as {name}.")
 
     def action_reveal_token(self) -> None:
-        """Show or mask the token (on screen and in copied commands)."""
+        """Show or mask the token and secret headers (on screen and in copied commands)."""
         self._token_shown = self.query_one(AuthPicker).toggle_reveal()
+        self.query_one(RequestBuilder).headers.set_revealed(self._token_shown)
         self.notify("Token shown." if self._token_shown else "Token masked.")
 
     def action_focus_auth(self) -> None:
@@ -394,9 +387,8 @@ class RoutesScreen(ConsoleScreen):
         self.query_one("#auth-mode").focus()
 
     def action_unfold(self) -> None:
-        """Show the whole of a folded JSON answer."""
+        """Open every folded array and object of the JSON answer."""
         self.query_one(ResponseView).unfold()
-        self.refresh_bindings()
 
     def action_search_body(self) -> None:
         self.query_one("#response-search", Input).focus()

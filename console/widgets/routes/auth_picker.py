@@ -13,6 +13,7 @@ from backend.services import user_search
 from backend.services.actor import Actor
 from backend.services.probe_auth import AuthMode, ProbeAuth
 from backend.services.user_search import UserQuery
+from console.widgets.fixed_size_input import FixedSizeInput
 
 
 class UserEmailSuggester(Suggester):
@@ -85,13 +86,15 @@ class AuthPicker(Vertical):
                 compact=True,
                 id="auth-mode",
             )
-            yield Input(
+            yield FixedSizeInput(
                 placeholder="user's email (completed as you type; → accepts)",
                 suggester=self._suggester,
                 compact=True,
                 id="auth-email",
             )
-            yield Input(placeholder="paste a token", password=True, compact=True, id="auth-token")
+            yield FixedSizeInput(
+                placeholder="paste a token", password=True, compact=True, id="auth-token"
+            )
 
     def on_mount(self) -> None:
         self._show_inputs(self.mode)

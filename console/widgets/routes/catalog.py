@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from backend.services.routes_catalog import RouteInfo
+from console.widgets.fixed_size_input import FixedSizeInput
 from console.widgets.routes.route_list import RouteList
 
 
@@ -37,7 +38,7 @@ class RouteCatalog(Vertical):
         self.routes: tuple[RouteInfo, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield Input(
+        yield FixedSizeInput(
             placeholder="/ filter: method, path or summary", compact=True, id="routes-filter"
         )
         yield RouteList(id="routes-list")

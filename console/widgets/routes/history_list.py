@@ -1,18 +1,23 @@
-"""The request history, newest first, searchable; enter replays the highlighted request."""
+"""The request history, newest first, searchable; enter replays the highlighted request.
+
+It reads the history file itself (in a thread), when shown and as its search changes.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from backend.services.probe_history import HistoryEntry
+from backend.services.probe_history import HistoryEntry, ProbeHistory
+from console.widgets.fixed_size_input import FixedSizeInput
 from console.widgets.routes.route_list import METHOD_STYLES
 
 
@@ -36,17 +41,18 @@ class HistoryList(Vertical):
             super().__init__()
             self.entry = entry
 
-    class SearchChanged(Message):
-        def __init__(self, text: str) -> None:
+    class Loaded(Message):
+        def __init__(self, entries: list[HistoryEntry]) -> None:
             super().__init__()
-            self.text = text
+            self.entries = entries
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, history: ProbeHistory, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.history = history
         self.entries: tuple[HistoryEntry, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search the history", compact=True, id="history-search")
+        yield FixedSizeInput(placeholder="search the history", compact=True, id="history-search")
         yield OptionList(id="history-list")
 
     def show(self, entries: Sequence[HistoryEntry]) -> None:
@@ -57,14 +63,23 @@ class HistoryList(Vertical):
         )
         listing.highlighted = 0 if self.entries else None
 
-    @property
-    def search_text(self) -> str:
-        return self.query_one("#history-search", Input).value
+    def reload(self) -> None:
+        """Read the history again (the entries matching the search)."""
+        self._load(self.query_one("#history-search", Input).value)
+
+    @work(exclusive=True, group="history-load", exit_on_error=False)
+    async def _load(self, search: str) -> None:
+        entries = await asyncio.to_thread(self.history.entries, search)
+        self.post_message(self.Loaded(entries))
+
+    def on_history_list_loaded(self, event: Loaded) -> None:
+        event.stop()
+        self.show(event.entries)
 
     @on(Input.Changed, "#history-search")
     def _search(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.SearchChanged(event.value))
+        self._load(event.value)
 
     @on(Input.Submitted, "#history-search")
     def _to_list(self, event: Input.Submitted) -> None:

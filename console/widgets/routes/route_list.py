@@ -30,6 +30,15 @@ METHOD_STYLES = {
     "DELETE": "bold red",
 }
 HEADING_STYLE = Style(bold=True, underline=True)
+# The keys that move a Line API list's cursor (its actions: move, page, edge).
+CURSOR_BINDINGS: list[BindingType] = [
+    Binding("up", "move(-1)", "Up", show=False),
+    Binding("down", "move(1)", "Down", show=False),
+    Binding("pageup", "page(-1)", "Page up", show=False),
+    Binding("pagedown", "page(1)", "Page down", show=False),
+    Binding("home", "edge(-1)", "First", show=False),
+    Binding("end", "edge(1)", "Last", show=False),
+]
 
 
 def route_line(route: RouteInfo) -> Text:
@@ -48,12 +57,7 @@ class RouteList(ScrollView, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "pick", "Pick", show=False),
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(-1)", "First", show=False),
-        Binding("end", "edge(1)", "Last", show=False),
+        *CURSOR_BINDINGS,
     ]
 
     class Highlighted(Message):
@@ -74,6 +78,10 @@ class RouteList(ScrollView, can_focus=True):
         self.cursor: int | None = None
         self._base = Style()
         self._cursor_style = Style()
+        # Lines drawn, by route (or heading) and whether the cursor is on it, for the
+        # styles and width in _drawn_with.
+        self._strips: dict[tuple[RouteInfo | str, bool], Strip] = {}
+        self._drawn_with: tuple[Style, Style, int] | None = None
 
     def show(self, groups: Sequence[tuple[str, Sequence[RouteInfo]]]) -> None:
         """Replace the rows; the cursor goes to the first route."""
@@ -157,19 +165,31 @@ class RouteList(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Looked up once per frame rather than per line (each lookup walks the styles).
-        self._base = self.rich_style
-        self._cursor_style = self.get_component_rich_style("route-list--cursor")
+        base = self.rich_style
+        cursor_style = self.get_component_rich_style("route-list--cursor")
+        width = self.scrollable_content_region.width
+        if (base, cursor_style, width) != self._drawn_with:
+            self._drawn_with = (base, cursor_style, width)
+            self._strips.clear()
+        self._base, self._cursor_style = base, cursor_style
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y
         width = self.scrollable_content_region.width
-        base = self._base
         if not 0 <= index < len(self._rows):
-            return Strip.blank(width, base)
+            return Strip.blank(width, self._base)
         row = self._rows[index]
-        if index == self.cursor:
-            base = base + self._cursor_style
+        # A route's line is drawn once for as long as the width and styles hold: the
+        # filter shows the same lines again and again, in other places.
+        key = (row if isinstance(row, str) else row[0], index == self.cursor)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._draw(row, width, cursor=key[1])
+        return strip
+
+    def _draw(self, row: str | tuple[RouteInfo, Text], width: int, *, cursor: bool) -> Strip:
+        base = self._base + self._cursor_style if cursor else self._base
         if isinstance(row, str):
             segments = [Segment(row, base + HEADING_STYLE)]
         else:
