@@ -91,6 +91,20 @@ async def _drop_postgres_database(server_url: str, database_url: str) -> None:
         await connection.close()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked postgres_only is not collected on SQLite (its feature is not there)."""
+    sqlite_only_copies = [
+        item
+        for item in items
+        if item.get_closest_marker("postgres_only") is not None
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") == "sqlite"  # type: ignore[attr-defined]
+    ]
+    if sqlite_only_copies:
+        config.hook.pytest_deselected(items=sqlite_only_copies)
+        items[:] = [item for item in items if item not in sqlite_only_copies]
+
+
 @pytest.fixture(scope="session")
 async def postgresql_url() -> AsyncIterator[str]:
     """The URL of this run's throwaway PostgreSQL database."""

@@ -40,11 +40,11 @@ async def test_signed_in_requests_use_the_hot_pool_only_on_asyncpg(
         assert await hot.driver.fetchval("SELECT 1") == 1
 
 
+@pytest.mark.postgres_only
 async def test_a_hot_connection_killed_by_the_server_is_never_a_500(
     client: httpx.AsyncClient, db: Database, make_user: UserFactory, login_as: LoginAs
 ) -> None:
-    if db.hot is None:
-        return  # SQLite: no hot pool
+    assert db.hot is not None
     headers = await login_as(await make_user())
     assert (await client.get("/api/users/me", headers=headers)).status_code == 200
     async with db.hot.connection() as hot:
@@ -58,8 +58,7 @@ async def test_a_hot_connection_killed_by_the_server_is_never_a_500(
 
 @pytest.fixture
 def hot(db: Database) -> HotPool:
-    if db.hot is None:
-        pytest.skip("SQLite: no hot pool")
+    assert db.hot is not None, "the hot pool serves PostgreSQL only: mark the test postgres_only"
     return db.hot
 
 
@@ -76,6 +75,7 @@ def count_checkouts(hot: HotPool, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return checkouts
 
 
+@pytest.mark.postgres_only
 async def test_lookups_of_one_loop_turn_share_one_statement_and_match_the_single_lookup(
     hot: HotPool,
     db: Database,
@@ -137,6 +137,7 @@ async def test_concurrent_requests_each_get_their_own_verdict(
     assert {answer.json()["detail"] for answer in answers[3:7]} == {tokens.GENERIC_TOKEN_ERROR}
 
 
+@pytest.mark.postgres_only
 async def test_a_cancelled_lookup_leaves_the_others_of_its_batch_answered(
     hot: HotPool, make_user: UserFactory
 ) -> None:
@@ -153,6 +154,7 @@ async def test_a_cancelled_lookup_leaves_the_others_of_its_batch_answered(
     assert [row["email"] for row in (done[0], done[2])] == [user.email, user.email]  # type: ignore[index]
 
 
+@pytest.mark.postgres_only
 async def test_every_lookup_of_a_batch_the_database_cannot_serve_gets_its_own_error(
     hot: HotPool, db: Database
 ) -> None:
@@ -172,6 +174,7 @@ async def test_every_lookup_of_a_batch_the_database_cannot_serve_gets_its_own_er
     assert len({id(error) for error in errors}) == 3
 
 
+@pytest.mark.postgres_only
 async def test_closing_the_pool_cancels_the_lookups_still_waiting_for_their_turn(
     hot: HotPool, db: Database
 ) -> None:
