@@ -10,12 +10,13 @@ from sqlalchemy import text
 from test_cli import Cli, migrate, migrated_cli, postgresql_cli
 
 from backend.database import Database
+from backend.models import Role
 from backend.services.actor import Actor
 from backend.services.audit import record_event
 from console.cli.audit import parse_since
 
 
-async def record(url: str, *events: tuple[str, str]) -> None:
+async def record(url: str, *events: tuple[Actor, str]) -> None:
     """(actor, action) events, one transaction each."""
     database = Database(url)
     try:
@@ -39,9 +40,9 @@ async def tamper(url: str, statement: str) -> None:
 async def exercise(cli: Cli) -> None:
     await record(
         cli.database_url,
-        ("cli:ann", "user.update"),
-        ("console:bob", "user.delete"),
-        ("api:user:7", "user.update"),
+        (Actor.cli("ann"), "user.update"),
+        (Actor.console("bob"), "user.delete"),
+        (Actor.api_user(7, Role.USER), "user.update"),
     )
     table = cli("audit", "list").assert_ok()
     assert table.stdout.splitlines()[0].split() == [

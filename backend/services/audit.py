@@ -60,17 +60,18 @@ def _jsonable(value: Any) -> Any:
 
 def record_event(
     session: AsyncSession,
-    actor: Actor | str,
+    actor: Actor,
     action: str,
     target: str = "",
     changes: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     """Add an audit event to the session's transaction (the caller commits both together).
 
-    The commit links it into the hash chain.
+    The actor's label names the edge the call came through (backend.services.actor).
+    The commit links the event into the hash chain.
     """
     event = AuditEvent(
-        actor=actor.label if isinstance(actor, Actor) else actor,
+        actor=actor.label,
         action=action,
         target=target,
         changes=dict(changes or {}),
