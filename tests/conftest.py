@@ -28,7 +28,7 @@ from backend.main import create_app
 from backend.models import AuditChain, Role, User
 from backend.models.audit import GENESIS_HASH
 from backend.schemas.user import UserCreate
-from backend.services import migrations, users
+from backend.services import audit_key, migrations, users
 from backend.services.actor import Actor
 from backend.services.policy import AuthPolicy
 
@@ -62,6 +62,8 @@ async def assert_nothing_left_running(tasks_before: set[asyncio.Task[Any]]) -> N
 # Keep tests hermetic: no developer .env or SECRET_KEY leaks in.
 for _name in ("DATABASE_URL", "SECRET_KEY", "ENVIRONMENT"):
     os.environ.pop(_name, None)
+# The audit chain's key, as each edge sets it from its settings (never a generated key).
+audit_key.use_settings(load_settings(secret_key=TEST_SECRET_KEY))
 
 
 def _asyncpg_dsn(url: str) -> str:
