@@ -16,7 +16,13 @@ from backend.models import AuditChain, AuditEvent, Role
 from backend.services import audit_key
 from backend.services.actor import Actor
 from backend.services.audit import list_events, record_event
-from backend.services.audit_chain import HEAD_ID, BreakKind, ChainReport, verify_chain
+from backend.services.audit_chain import (
+    HEAD_ID,
+    BreakKind,
+    ChainBreak,
+    ChainReport,
+    verify_chain,
+)
 from backend.services.audit_key import ChainKey, link_content, unkeyed_link_hash
 from backend.services.audit_reanchor import REANCHOR_ACTION, reanchor_chain, survey_for_reanchor
 from backend.services.errors import Conflict, PermissionDenied
@@ -67,9 +73,10 @@ async def forge(session: AsyncSession, event_id: int, actor: str, sign: Signer) 
     await session.commit()
 
 
-def assert_first_break(report: ChainReport, event_id: int, kind: BreakKind) -> None:
+def assert_first_break(report: ChainReport, event_id: int, kind: BreakKind) -> ChainBreak:
     assert report.broken is not None
     assert (report.broken.event_id, report.broken.kind) == (event_id, kind)
+    return report.broken
 
 
 def test_the_chain_key_is_derived_never_the_secret_itself() -> None:
@@ -110,8 +117,8 @@ async def test_a_link_claiming_another_key_is_reported_as_such(session: AsyncSes
     await session.execute(text("UPDATE audit_events SET chain_key_id = 'ffffffffffffffff'"))
     await session.commit()
     report = await verify_chain(session)
-    assert_first_break(report, ids[0], BreakKind.OTHER_KEY)
-    assert "audit reanchor" in report.broken.reason
+    broken = assert_first_break(report, ids[0], BreakKind.OTHER_KEY)
+    assert "audit reanchor" in broken.reason
 
 
 async def test_a_rotated_key_is_told_apart_from_an_edit(
@@ -121,8 +128,8 @@ async def test_a_rotated_key_is_told_apart_from_an_edit(
     rotate()
     await record(session, 1)  # signed with the new key, onto the old head
     report = await verify_chain(session)
-    assert_first_break(report, ids[0], BreakKind.OTHER_KEY)
-    assert "signed with another key" in report.broken.reason
+    broken = assert_first_break(report, ids[0], BreakKind.OTHER_KEY)
+    assert "signed with another key" in broken.reason
 
 
 async def test_reanchor_with_the_previous_key_checks_then_signs_everything(

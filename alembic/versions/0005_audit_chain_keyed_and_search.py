@@ -59,15 +59,16 @@ def _online() -> bool:
 
 def upgrade() -> None:
     op.add_column("audit_events", sa.Column("chain_key_id", sa.String(16), nullable=True))
+    if _online():
+        _sign_the_chain()
     if _is_postgresql():
+        # After the signing: built once over the rows it leaves, not kept up row by row.
         # pg_trgm is a trusted extension (PostgreSQL 13+): the database owner may create it.
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.execute(
             f"CREATE INDEX {SEARCH_INDEX} ON audit_events "
             f"USING gin ({SEARCH_EXPRESSION} gin_trgm_ops)"
         )
-    if _online():
-        _sign_the_chain()
 
 
 def _sign_the_chain() -> None:

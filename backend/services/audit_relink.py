@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, text, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.util import await_only
 from sqlalchemy.util.concurrency import in_greenlet
@@ -140,48 +140,85 @@ class _LinkWalk:
 def _rewrite(connection: Connection, sign: Signer, key_id: str | None) -> int:
     head = _head(connection)
     first_linked = connection.scalar(select(func.min(AuditEvent.id)).where(_linked()))
-    # Out of the way first (a unique index): the links, negated, keep their order.
-    connection.execute(update(AuditEvent).where(_linked()).values(chain_seq=-AuditEvent.chain_seq))
+    renumbered = _needs_renumbering(connection, head.pruned_through_seq)
+    if renumbered:
+        # Out of the way first (a unique index): the links, negated, keep their order.
+        negated = update(AuditEvent).where(_linked()).values(chain_seq=-AuditEvent.chain_seq)
+        connection.execute(negated)
     seq, previous = head.pruned_through_seq, head.anchor_hash
-    for rows in _events_in_chain_order(connection, first_linked):
-        signed = _off_the_loop(partial(_sign, rows, seq, previous, sign, key_id))
-        connection.execute(_SET_LINK, signed)
-        seq, previous = signed[-1]["link_seq"], signed[-1]["link_hash"]
+    for rows in _events_in_chain_order(connection, first_linked, renumbered):
+        links = _off_the_loop(partial(_sign, rows, seq, previous, sign))
+        _store(connection, links, key_id)
+        seq, previous = links[-1].seq, links[-1].hash
     connection.execute(
         update(AuditChain).where(AuditChain.id == HEAD_ID).values(head_seq=seq, head_hash=previous)
     )
     return seq - head.pruned_through_seq
 
 
+def _needs_renumbering(connection: Connection, pruned_through: int) -> bool:
+    """Whether any link moves: events go in front of the chain, or links are gone."""
+    seqs = AuditEvent.chain_seq
+    lowest, highest, count = connection.execute(
+        select(func.min(seqs), func.max(seqs), func.count(seqs)).where(_linked())
+    ).one()
+    contiguous = count == 0 or (lowest, highest) == (pruned_through + 1, pruned_through + count)
+    return not contiguous or any(_unlinked(connection))
+
+
 def _events_in_chain_order(
-    connection: Connection, first_linked: int | None
+    connection: Connection, first_linked: int | None, renumbered: bool
 ) -> Iterator[Sequence[Row[Any]]]:
-    """Batches of events in their new order; each batch is linked before the next is read
-    (what is linked no longer matches these conditions)."""
+    """Batches of events in their new order: the unlinked ones older than the chain, its
+    links, then any stray. Each batch is linked before the next is read (a linked event
+    no longer matches the conditions that found it)."""
     unlinked = AuditEvent.chain_seq.is_(None)
     older = [unlinked] if first_linked is None else [unlinked, AuditEvent.id < first_linked]
-    phases = (
-        select(*LINK_COLUMNS).where(*older).order_by(AuditEvent.id),
-        select(*LINK_COLUMNS).where(AuditEvent.chain_seq < 0).order_by(AuditEvent.chain_seq.desc()),
-        select(*LINK_COLUMNS).where(unlinked).order_by(AuditEvent.id),
-    )
-    for phase in phases:
-        while rows := connection.execute(phase.limit(BATCH)).all():
+    yield from _batches(connection, select(*LINK_COLUMNS).where(*older).order_by(AuditEvent.id))
+    if renumbered:
+        negated = AuditEvent.chain_seq < 0
+        links = select(*LINK_COLUMNS).where(negated).order_by(AuditEvent.chain_seq.desc())
+        yield from _batches(connection, links)
+    else:  # each link keeps its place: walk on from the last one
+        after = -1
+        while rows := connection.execute(_LINKS_AFTER, {"after": after, "limit": BATCH}).all():
             yield rows
+            after = rows[-1].chain_seq
+    yield from _batches(connection, select(*LINK_COLUMNS).where(unlinked).order_by(AuditEvent.id))
 
 
-def _sign(
-    rows: Sequence[Row[Any]], seq: int, previous: str, sign: Signer, key_id: str | None
-) -> list[dict[str, Any]]:
+def _batches(connection: Connection, query: Select[Any]) -> Iterator[Sequence[Row[Any]]]:
+    while rows := connection.execute(query.limit(BATCH)).all():
+        yield rows
+
+
+class _Link(NamedTuple):
+    event_id: int
+    seq: int
+    hash: str
+
+
+def _sign(rows: Sequence[Row[Any]], seq: int, previous: str, sign: Signer) -> list[_Link]:
     """The new links of `rows`, numbered on from `seq`, each signed onto the one before."""
-    signed = []
+    links = []
     for row in rows:
         seq += 1
         previous = sign(previous, _content(row, seq))
-        signed.append(
-            {"event_id": row.id, "link_seq": seq, "link_hash": previous, "link_key_id": key_id}
-        )
-    return signed
+        links.append(_Link(row.id, seq, previous))
+    return links
+
+
+def _store(connection: Connection, links: list[_Link], key_id: str | None) -> None:
+    if connection.dialect.name == "postgresql":
+        # One statement per batch: a million single-row updates took minutes.
+        ids, seqs, hashes = (list(column) for column in zip(*links, strict=True))
+        values = {"ids": ids, "seqs": seqs, "hashes": hashes, "key_id": key_id}
+        connection.execute(_SET_LINKS_POSTGRESQL, values)
+        return
+    rows = [
+        {"event_id": i, "link_seq": s, "link_hash": h, "link_key_id": key_id} for i, s, h in links
+    ]
+    connection.execute(_SET_LINK, rows)
 
 
 def _content(row: Row[Any], seq: int) -> bytes:
@@ -222,6 +259,12 @@ _LINKS_AFTER = (
     .where(AuditEvent.chain_seq > bindparam("after"))
     .order_by(AuditEvent.chain_seq)
     .limit(bindparam("limit"))
+)
+_SET_LINKS_POSTGRESQL = text(
+    "UPDATE audit_events SET chain_seq = v.seq, chain_hash = v.hash,"
+    " chain_key_id = CAST(:key_id AS VARCHAR)"
+    " FROM unnest(CAST(:ids AS BIGINT[]), CAST(:seqs AS BIGINT[]), CAST(:hashes AS VARCHAR[]))"
+    " AS v(id, seq, hash) WHERE audit_events.id = v.id"
 )
 _SET_LINK = (
     update(AuditEvent)
