@@ -166,7 +166,8 @@ async def verify_chain(session: AsyncSession, since: ChainPoint | None = None) -
     A break is an event whose hash does not match (edited, or moved to another place),
     a link signed with another key (SECRET_KEY changed) or not signed at all, a gap in
     the links (deleted events), a newest link that is not the head (the newest events
-    deleted), or an event with no link. Hashing runs in a thread: a million links take
+    deleted), a head behind `since` (the newest events deleted, the head moved back
+    to match), or an event with no link. Hashing runs in a thread: a million links take
     seconds of CPU. Raises ConfigError when SECRET_KEY is unusable.
     """
     connection = await session.connection()
@@ -174,6 +175,9 @@ async def verify_chain(session: AsyncSession, since: ChainPoint | None = None) -
         connection, _HEAD, {"head_id": HEAD_ID}
     )
     point, checked = since or ChainPoint(pruned_through, anchor), 0
+    if point.seq > head_seq:  # a link verified before is no longer in the chain
+        reason = f"the chain's head moved back from link {point.seq} to {head_seq}"
+        return ChainReport(0, point, ChainBreak(None, head_seq + 1, reason, BreakKind.MISSING))
     while point.seq < head_seq:
         bounds = {"after": point.seq, "through": head_seq, "limit": VERIFY_BATCH}
         rows = await fetch_rows(connection, _NEXT_LINKS, bounds)
