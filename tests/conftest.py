@@ -62,8 +62,6 @@ async def assert_nothing_left_running(tasks_before: set[asyncio.Task[Any]]) -> N
 # Keep tests hermetic: no developer .env or SECRET_KEY leaks in.
 for _name in ("DATABASE_URL", "SECRET_KEY", "ENVIRONMENT"):
     os.environ.pop(_name, None)
-# The audit chain's key, as each edge sets it from its settings (never a generated key).
-audit_key.use_settings(load_settings(secret_key=TEST_SECRET_KEY))
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -91,6 +89,16 @@ async def _drop_postgres_database(server_url: str, database_url: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
+
+
+_TEST_KEY_SETTINGS = load_settings(secret_key=TEST_SECRET_KEY)
+
+
+@pytest.fixture(autouse=True)
+def audit_chain_key() -> None:
+    """Each test signs the audit chain with the tests' key, as each edge sets it from its
+    settings (never a generated key): an app built with another key does not carry over."""
+    audit_key.use_settings(_TEST_KEY_SETTINGS)
 
 
 @pytest.fixture(scope="session")
