@@ -154,3 +154,12 @@ async def test_reanchor_is_refused_with_read_only_and_without_a_key_on_stdin(
     cli("audit", "reanchor", "--previous-key-stdin", stdin="\n").assert_error(
         "No previous SECRET_KEY"
     )
+
+
+async def test_an_audited_write_without_a_usable_secret_key_is_one_sentence(
+    tmp_path: Path,
+) -> None:
+    cli = await migrated_cli(tmp_path)
+    production = cli.with_env(ENVIRONMENT="production", SECRET_KEY=None)
+    production("audit", "prune", "--older-than", "30").assert_error("SECRET_KEY must be set")
+    assert cli("audit", "list", "--json").assert_ok().json()["items"] == []  # nothing written
