@@ -16,6 +16,7 @@ from backend.config import Settings, get_settings
 from backend.database import Database
 from backend.middleware import EdgeMiddleware
 from backend.middleware.request_log import RequestLog
+from backend.services import audit_key
 from backend.services.policy import AuthPolicy
 
 API_TITLE = "backend-console API"
@@ -47,6 +48,7 @@ def create_app(
     """
     settings = settings or get_settings()
     policy = AuthPolicy.from_settings(settings)
+    audit_key.use_settings(settings)  # the audit chain is signed with this SECRET_KEY
     owns_database = database is None
     database = database or Database(settings.resolved_database_url)
 

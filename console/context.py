@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from backend.config import Settings
 from backend.database import Database, utcnow
+from backend.services import audit_key
 from backend.services.actor import Actor
 from backend.services.policy import AuthPolicy
 
@@ -58,6 +59,7 @@ class ConsoleContext:
 
         Raises ConfigError when the settings are unusable (e.g. no SECRET_KEY in production).
         """
+        audit_key.use_settings(settings)  # the audit chain is signed with this SECRET_KEY
         return cls(
             settings=settings,
             database=Database(settings.resolved_database_url),

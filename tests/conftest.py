@@ -28,7 +28,7 @@ from backend.main import create_app
 from backend.models import AuditChain, Role, User
 from backend.models.audit import GENESIS_HASH
 from backend.schemas.user import UserCreate
-from backend.services import migrations, users
+from backend.services import audit_key, migrations, users
 from backend.services.actor import Actor
 from backend.services.policy import AuthPolicy
 
@@ -103,6 +103,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if sqlite_only_copies:
         config.hook.pytest_deselected(items=sqlite_only_copies)
         items[:] = [item for item in items if item not in sqlite_only_copies]
+
+
+_TEST_KEY_SETTINGS = load_settings(secret_key=TEST_SECRET_KEY)
+
+
+@pytest.fixture(autouse=True)
+def audit_chain_key() -> None:
+    """Each test signs the audit chain with the tests' key, as each edge sets it from its
+    settings (never a generated key): an app built with another key does not carry over."""
+    audit_key.use_settings(_TEST_KEY_SETTINGS)
 
 
 @pytest.fixture(scope="session")

@@ -102,6 +102,19 @@ async def test_an_event_written_around_the_chain_is_found(session: AsyncSession)
     assert "outside the chain" in report.broken.reason
 
 
+async def test_a_head_moved_back_behind_a_verified_point_is_found(session: AsyncSession) -> None:
+    ids = await record(session, 3)
+    verified = await verify_chain(session)
+    # Delete the newest event and move the head back onto the link before it.
+    await tamper(session, "DELETE FROM audit_events WHERE id = :id", id=ids[-1])
+    stored = await session.scalar(select(AuditEvent.chain_hash).where(AuditEvent.id == ids[1]))
+    await tamper(session, "UPDATE audit_chain SET head_seq = 2, head_hash = :h", h=stored)
+    assert (await verify_chain(session)).ok  # from the start, nothing tells
+    report = await verify_chain(session, since=verified.end)
+    assert report.broken is not None
+    assert report.broken.reason == "the chain's head moved back from link 3 to 2"
+
+
 async def test_verification_goes_on_from_a_verified_point(session: AsyncSession) -> None:
     await record(session, 2)
     first = await verify_chain(session)

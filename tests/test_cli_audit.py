@@ -1,21 +1,24 @@
-"""`backend-console audit ...`: list with filters, verify (exit 1 when broken), prune."""
+"""`backend-console audit ...`: list with filters, verify (exit 1 when broken), prune, reanchor."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
+from conftest import TEST_SECRET_KEY
 from sqlalchemy import text
 from test_cli import Cli, migrate, migrated_cli, postgresql_cli
 
 from backend.database import Database
+from backend.models import Role
 from backend.services.actor import Actor
 from backend.services.audit import record_event
 from console.cli.audit import parse_since
 
 
-async def record(url: str, *events: tuple[str, str]) -> None:
+async def record(url: str, *events: tuple[Actor, str]) -> None:
     """(actor, action) events, one transaction each."""
     database = Database(url)
     try:
@@ -39,9 +42,9 @@ async def tamper(url: str, statement: str) -> None:
 async def exercise(cli: Cli) -> None:
     await record(
         cli.database_url,
-        ("cli:ann", "user.update"),
-        ("console:bob", "user.delete"),
-        ("api:user:7", "user.update"),
+        (Actor.cli("ann"), "user.update"),
+        (Actor.console("bob"), "user.delete"),
+        (Actor.api_user(7, Role.USER), "user.update"),
     )
     table = cli("audit", "list").assert_ok()
     assert table.stdout.splitlines()[0].split() == [
@@ -109,3 +112,54 @@ def test_since_takes_dates_times_and_spans() -> None:
 def test_actor_labels_name_the_os_user() -> None:
     assert Actor.cli("ann").label == "cli:ann"
     assert Actor.console("ann").label == "console:ann"
+
+
+NEW_SECRET_KEY = "the-key-after-rotation-0123456789-0123456789"
+
+
+async def test_reanchor_after_a_rotated_secret_key(tmp_path: Path) -> None:
+    cli = await migrated_cli(tmp_path)
+    await record(cli.database_url, *[(Actor.cli("ann"), "user.update")] * 3)  # the old key
+    assert "already: nothing to do" in cli("audit", "reanchor").assert_ok().stdout
+    rotated = cli.with_env(SECRET_KEY=NEW_SECRET_KEY)
+    rotated("audit", "verify").assert_error("event 1 is signed with another key", "reanchor")
+    rotated("audit", "reanchor").assert_error(
+        "3 link(s) are signed with a key not given", "Pass --yes"
+    )
+    wrong = rotated("audit", "reanchor", "--previous-key-stdin", stdin="not-the-old-key\n")
+    wrong.assert_error("signed with a key not given")
+    done = rotated("audit", "reanchor", "--previous-key-stdin", stdin=f"{TEST_SECRET_KEY}\n")
+    assert "Signed 3 link(s)" in done.assert_ok().stdout
+    assert "3 checked, 0 signed with a key not given" in done.stderr
+    assert "4 event(s) verified" in rotated("audit", "verify").assert_ok().stdout
+    newest = rotated("audit", "list", "--json").assert_ok().json()["items"][0]
+    assert (newest["action"], newest["actor"][:4]) == ("audit.reanchor", "cli:")
+    assert TEST_SECRET_KEY not in json.dumps(newest)
+    cli("audit", "verify").assert_error("signed with another key")  # the old key no more
+
+
+async def test_reanchor_without_the_old_key_signs_with_yes(tmp_path: Path) -> None:
+    cli = await migrated_cli(tmp_path)
+    await record(cli.database_url, (Actor.cli("ann"), "user.update"))
+    rotated = cli.with_env(SECRET_KEY=NEW_SECRET_KEY)
+    assert "Signed 1 link(s)" in rotated("audit", "reanchor", "--yes").assert_ok().stdout
+    rotated("audit", "verify").assert_ok()
+
+
+async def test_reanchor_is_refused_with_read_only_and_without_a_key_on_stdin(
+    tmp_path: Path,
+) -> None:
+    cli = await migrated_cli(tmp_path)
+    cli("--read-only", "audit", "reanchor").assert_error("--read-only")
+    cli("audit", "reanchor", "--previous-key-stdin", stdin="\n").assert_error(
+        "No previous SECRET_KEY"
+    )
+
+
+async def test_an_audited_write_without_a_usable_secret_key_is_one_sentence(
+    tmp_path: Path,
+) -> None:
+    cli = await migrated_cli(tmp_path)
+    production = cli.with_env(ENVIRONMENT="production", SECRET_KEY=None)
+    production("audit", "prune", "--older-than", "30").assert_error("SECRET_KEY must be set")
+    assert cli("audit", "list", "--json").assert_ok().json()["items"] == []  # nothing written

@@ -133,7 +133,7 @@ async def test_list_pages_through_every_user_once(tmp_path: Path) -> None:
     cli = await migrated_cli(tmp_path)
     database = Database(cli.database_url)
     try:
-        await seed_users(database, 30, hasher=PasswordHasher(4))
+        await seed_users(database, 30, actor=Actor.cli("fixture"), hasher=PasswordHasher(4))
     finally:
         await database.dispose()
     first = cli("users", "list", "--limit", "12", "--json").assert_ok().json()

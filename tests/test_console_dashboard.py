@@ -6,17 +6,19 @@ import asyncio
 from typing import Any
 
 import httpx
-from conftest import UserFactory
+from conftest import TEST_SECRET_KEY, UserFactory
 from console_users_kit import console_context, notices, settle, text_of
 from sqlalchemy.ext.asyncio import AsyncSession
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
-from backend.config import Settings
+from backend.config import Settings, load_settings
 from backend.database import Database
 from backend.models import Role
+from backend.services import audit_key
 from backend.services.actor import Actor
 from backend.services.audit import record_event
+from backend.services.audit_reanchor import reanchor_chain
 from console.app import BackendConsoleApp
 from console.screens.audit import AuditScreen
 from console.screens.dashboard import DashboardScreen
@@ -69,6 +71,28 @@ async def test_a_broken_audit_chain_is_a_warning(
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert "Audit chain broken: event" in text_of(app, "#dashboard-backend")
+
+
+async def test_a_chain_signed_again_meanwhile_is_no_warning(
+    settings: Settings, db: Database, session: AsyncSession
+) -> None:
+    for number in range(3):
+        record_event(session, Actor.cli("ann"), "thing.touch", "", {"n": number})
+        await session.commit()
+    app = BackendConsoleApp(console_context(settings, db), server=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        # SECRET_KEY changed and the chain re-anchored while the Dashboard watches it.
+        audit_key.use_settings(load_settings(secret_key="a-rotated-key-0123456789-0123456789"))
+        try:
+            await reanchor_chain(session, Actor.cli("ann"), previous_secret_key=TEST_SECRET_KEY)
+            screen.refresh_audit()
+            await settle(pilot)
+            assert "Audit chain broken" not in text_of(app, "#dashboard-backend")
+        finally:
+            audit_key.use_settings(load_settings(secret_key=TEST_SECRET_KEY))
 
 
 async def test_enter_on_a_recent_event_opens_audit_at_that_event(

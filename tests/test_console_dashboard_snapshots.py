@@ -73,8 +73,9 @@ async def _populate(settings: Settings) -> None:
         await users.set_active(
             session, Actor.api_user(1, Role.ADMIN), ids["emil@example.com"], False
         )
-        record_event(session, "auth", "auth.login_failed", f"user:{ids['chen@example.com']}",
-                     {"failed_login_count": [0, 1]})  # fmt: skip
+        failure = {"failed_login_count": 1, "client": "203.0.113.7"}
+        chen = f"user:{ids['chen@example.com']}"
+        record_event(session, Actor.anonymous(), "auth.login_failed", chen, failure)
         await session.commit()
         await users.delete_user(session, TESTER, ids["ben@example.com"])
         # Every event a minute after the one before, ending an hour before "now".

@@ -108,14 +108,15 @@ async def test_models_match_the_migrated_schema(fresh: Database) -> None:
 
 
 async def index_definitions(database: Database, schema: str) -> dict[str, str]:
-    """PostgreSQL's own definition of each index on `schema`.users, the schema left out."""
+    """PostgreSQL's own definition of each index on users and audit_events in `schema`,
+    the schema left out."""
     query = text(
         "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = :schema"
-        " AND tablename = 'users'"
+        " AND tablename IN ('users', 'audit_events')"
     )
     async with database.engine.connect() as connection:
         rows = (await connection.execute(query, {"schema": schema})).all()
-    return {name: definition.replace(f" {schema}.users ", " users ") for name, definition in rows}
+    return {name: definition.replace(f" {schema}.", " ") for name, definition in rows}
 
 
 @pytest.mark.parametrize("fresh", ["postgresql"], indirect=True)
@@ -131,6 +132,7 @@ async def test_the_models_build_the_indexes_the_migrations_built(fresh: Database
     migrated = await index_definitions(fresh, "public")
     full_name_search = migrated["ix_users_full_name_trgm"]
     assert "USING gin (lower((full_name)::text) gin_trgm_ops)" in full_name_search
+    assert "USING gin (lower((((((((actor" in migrated["ix_audit_events_search_trgm"]
     assert await index_definitions(fresh, "from_models") == migrated
 
 

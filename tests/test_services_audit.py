@@ -95,15 +95,15 @@ async def test_every_write_records_who_what_target_and_changed_fields(
     ]
     assert recorded == [
         ("cli:fixture", "user.create", f"user:{admin_id}", ["email", "full_name", "role"]),
-        ("api:anonymous", "user.register", target, ["email", "full_name", "role"]),
+        (f"api:user:{user_id}", "user.register", target, ["email", "full_name", "role"]),
         ("console:tester", "user.update", target, ["full_name", "password", *ENDS]),
         (f"api:user:{user_id}", "user.update_self", target, ["password", *ENDS]),
         ("console:tester", "user.reset_password", target, ["password", *ENDS]),
         ("console:tester", "user.deactivate", target, ["is_active", *ENDS]),
         ("console:tester", "user.activate", target, ["is_active"]),
         (f"api:user:{user_id}", "auth.login", target, []),
-        *[("auth", "auth.login_failed", target, ["failed_login_count"])] * 4,
-        ("auth", "auth.lockout", target, ["failed_login_count", "locked_until"]),
+        *[("api:anonymous", "auth.login_failed", target, ["failed_login_count"])] * 4,
+        ("api:anonymous", "auth.lockout", target, ["failed_login_count", "locked_until"]),
         ("console:tester", "user.unlock", target, ["failed_login_count", "locked_until"]),
         ("console:tester", "token.issue", target, ["expires_at", "jti"]),
         (f"api:user:{user_id}", "token.revoke", target, ["jti"]),
@@ -171,7 +171,7 @@ def test_describe_changes_hides_secret_values_and_serialises_dates() -> None:
 async def test_list_events_filters_and_pages_newest_first(session: AsyncSession) -> None:
     for number in range(5):
         record_event(session, CONSOLE, "thing.touch", f"thing:{number % 2}", {"n": number})
-    record_event(session, "auth", "auth.login_failed", "user:1")
+    record_event(session, Actor.anonymous(), "auth.login_failed", "user:1")
     await session.commit()
     newest = await list_events(session, limit=2)
     assert [event.action for event in newest] == ["auth.login_failed", "thing.touch"]
@@ -179,7 +179,7 @@ async def test_list_events_filters_and_pages_newest_first(session: AsyncSession)
     assert [event.changes["n"] for event in older] == [3, 2, 1, 0]
     by_target = await list_events(session, AuditFilter(target="thing:1"))
     assert [event.changes["n"] for event in by_target] == [3, 1]
-    by_actor = await list_events(session, AuditFilter(actor="auth"))
+    by_actor = await list_events(session, AuditFilter(actor="api:anonymous"))
     assert [event.action for event in by_actor] == ["auth.login_failed"]
     by_action = await list_events(session, AuditFilter(action="thing.touch"), limit=0)
     assert len(by_action) == 1  # a limit below 1 still returns one page of one
@@ -190,7 +190,7 @@ async def test_list_events_filters_by_time_and_free_text_and_pages_up(
 ) -> None:
     recorded = [
         record_event(session, CONSOLE, "user.update", "user:1", {"full_name": ["A", "Ann_50%"]}),
-        record_event(session, "auth", "auth.login_failed", "user:2", {"failed_login_count": 1}),
+        record_event(session, Actor.anonymous(), "auth.login_failed", "user:2", {"n": 1}),
         record_event(session, CONSOLE, "token.issue", "user:2", {"jti": [None, "abc"]}),
     ]
     start = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)

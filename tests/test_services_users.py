@@ -104,7 +104,7 @@ async def test_register_always_creates_the_user_role(
     assert user.role == "user"
     [event] = await events(session)
     assert (event.actor, event.action, event.target) == (
-        "api:anonymous",
+        f"api:user:{user.id}",  # the new account registered itself
         "user.register",
         f"user:{user.id}",
     )

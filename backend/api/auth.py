@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
@@ -37,6 +37,7 @@ async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     policy: PolicyDep,
+    request: Request,
 ) -> TokenResponse:
     """Exchange email (as `username`) and password for a bearer token.
 
@@ -44,7 +45,8 @@ async def login(
     section 5.1); the token stays valid until it expires, its owner logs out, or the
     account's sessions end (password change or reset, deactivation, force logout).
     """
-    issued = await auth.login(session, policy, form.username, form.password)
+    client = request.client.host if request.client else None  # audited with the attempt
+    issued = await auth.login(session, policy, form.username, form.password, client=client)
     return TokenResponse(access_token=issued.token, expires_in=issued.expires_in)
 
 

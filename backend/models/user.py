@@ -45,7 +45,7 @@ def _partial_index(name: str, columns: tuple[str, ...], where: str) -> Index:
     return Index(name, *columns, sqlite_where=text(where))
 
 
-def _postgresql_only(index: Index) -> Index:
+def postgresql_only(index: Index) -> Index:
     """An index that exists on PostgreSQL only (`info["dialect"]` tells Alembic's compare)."""
     index.info["dialect"] = "postgresql"
     return index.ddl_if(dialect="postgresql")
@@ -67,11 +67,11 @@ class User(Base):
         _partial_index("ix_users_staff_last_login_at_id", ("last_login_at", "id"), _STAFF),
         # Migration 0004: the Dashboard counts active accounts as total minus these (few).
         _partial_index("ix_users_inactive_id", ("id",), _INACTIVE),
-        _postgresql_only(Index("ix_users_email_trgm", "email")),
-        _postgresql_only(
+        postgresql_only(Index("ix_users_email_trgm", "email")),
+        postgresql_only(
             Index("ix_users_full_name_trgm", func.lower(text("full_name")).label("lower_full_name"))
         ),
-        _postgresql_only(Index("ix_users_email_prefix", "email")),
+        postgresql_only(Index("ix_users_email_prefix", "email")),
         # Migration 0003: SQLite's rowid would hand a deleted user's id (and with it
         # their tokens and audit lines) to the next account; AUTOINCREMENT never does.
         {"sqlite_autoincrement": True},
@@ -103,7 +103,13 @@ class User(Base):
 
 
 def use_postgresql_index_options() -> None:
-    """Attach POSTGRESQL_INDEX_OPTIONS to the users table's indexes (again is harmless)."""
-    for index in Base.metadata.tables[User.__tablename__].indexes:
-        for option, value in POSTGRESQL_INDEX_OPTIONS.get(str(index.name), {}).items():
-            index.dialect_options["postgresql"][option] = value
+    """Attach PostgreSQL's index options (again is harmless): POSTGRESQL_INDEX_OPTIONS, and
+    those an index of another table carries in `info["postgresql_options"]`."""
+    for table in Base.metadata.tables.values():
+        for index in table.indexes:
+            options = {
+                **POSTGRESQL_INDEX_OPTIONS.get(str(index.name), {}),
+                **index.info.get("postgresql_options", {}),
+            }
+            for option, value in options.items():
+                index.dialect_options["postgresql"][option] = value

@@ -10,7 +10,8 @@ from backend.models import Role
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """`label` is what the audit log records, e.g. `console:alice` or `api:user:42`."""
+    """`label` is what the audit log records and names the edge the call came through:
+    `console:<os user>`, `cli:<os user>`, `api:user:<id>`, or `api:anonymous`."""
 
     label: str
     role: Role
@@ -31,6 +32,7 @@ class Actor:
 
     @classmethod
     def anonymous(cls) -> Actor:
+        """An API client not signed in: a failed login (its address is recorded beside)."""
         return cls(label="api:anonymous", role=Role.USER)
 
 

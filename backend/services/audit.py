@@ -13,22 +13,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    String,
-    bindparam,
-    cast,
-    delete,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, Select, String, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.database import UTCDateTime
 from backend.models import AuditChain, AuditEvent
+from backend.models.audit import searchable_text
 from backend.services import permissions
 from backend.services.actor import Actor
 from backend.services.audit_chain import HEAD_ID, queue_for_chain
@@ -60,17 +50,18 @@ def _jsonable(value: Any) -> Any:
 
 def record_event(
     session: AsyncSession,
-    actor: Actor | str,
+    actor: Actor,
     action: str,
     target: str = "",
     changes: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     """Add an audit event to the session's transaction (the caller commits both together).
 
-    The commit links it into the hash chain.
+    The actor's label names the edge the call came through (backend.services.actor).
+    The commit links the event into the hash chain.
     """
     event = AuditEvent(
-        actor=actor.label if isinstance(actor, Actor) else actor,
+        actor=actor.label,
         action=action,
         target=target,
         changes=dict(changes or {}),
@@ -138,14 +129,10 @@ def _conditions(shape: tuple[bool, ...]) -> list[ColumnElement[bool]]:
     if until:
         conditions.append(AuditEvent.at < bindparam("until", type_=UTCDateTime))
     if text:
+        # One expression over every field: PostgreSQL's trigram index (revision 0005)
+        # serves it; SQLite scans.
         pattern = bindparam("pattern", type_=String)
-        searched = (AuditEvent.actor, AuditEvent.action, AuditEvent.target)
-        conditions.append(
-            or_(
-                *(func.lower(column).like(pattern, escape="\\") for column in searched),
-                func.lower(cast(AuditEvent.changes, String)).like(pattern, escape="\\"),
-            )
-        )
+        conditions.append(searchable_text().like(pattern, escape="\\"))
     return conditions
 
 
@@ -236,7 +223,8 @@ async def prune_events(
     """Delete the events older than `older_than_days` days, audited as `audit.prune`.
 
     Only the chain's old end goes (no event newer than the cut-off), and the head
-    row keeps the hash it ended on, so the rest stays verifiable. Raises
+    row keeps the hash it ended on, so the rest stays verifiable; an event outside the
+    chain is never deleted (verify names it; `audit reanchor` links it). Raises
     PermissionDenied (not an admin), InvalidInput (fewer than 1 day), Conflict (the
     chain is broken where it would be cut).
     """
@@ -254,14 +242,12 @@ async def prune_events(
         if anchor is None:
             await session.rollback()
             raise Conflict(f"The audit chain is broken at link {through}; verify it first.")
-        deleted += await _delete(session, AuditEvent.chain_seq <= through)
+        deleted = await _delete(session, AuditEvent.chain_seq <= through)
         await session.execute(
             update(AuditChain)
             .where(AuditChain.id == HEAD_ID)
             .values(pruned_through_seq=through, anchor_hash=anchor)
         )
-    # Events from before the chain existed go by their date alone.
-    deleted += await _delete(session, AuditEvent.chain_seq.is_(None), AuditEvent.at < cutoff)
     changes = {"older_than_days": older_than_days, "cutoff": cutoff.isoformat(), "deleted": deleted}
     record_event(session, actor, PRUNE_ACTION, "", changes)
     await session.commit()

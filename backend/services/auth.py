@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.database import utcnow
 from backend.models import User
+from backend.services.actor import Actor
 from backend.services.audit import record_event, user_target
 from backend.services.errors import Locked, NotAuthenticated
 from backend.services.policy import AuthPolicy
@@ -20,12 +21,20 @@ INVALID_CREDENTIALS = "Incorrect email or password."
 
 
 async def login(
-    session: AsyncSession, policy: AuthPolicy, email: str, password: str
+    session: AsyncSession,
+    policy: AuthPolicy,
+    email: str,
+    password: str,
+    *,
+    client: str | None = None,
 ) -> IssuedToken:
-    """Check a password and issue an access token.
+    """Check a password and issue an access token (the API's sign-in).
 
-    Raises NotAuthenticated (unknown email, wrong password, inactive account: one message)
-    and Locked (too many failures, until the lockout ends).
+    Audited with the client's address (`client`, when known): a success as the user
+    (`api:user:<id>`), a failure or lockout as `api:anonymous`, since whoever typed the
+    wrong password has not proved to be anyone. Raises NotAuthenticated (unknown email,
+    wrong password, inactive account: one message) and Locked (too many failures, until
+    the lockout ends).
     """
     user = await find_user_by_email(session, email)
     if user is None:
@@ -35,11 +44,11 @@ async def login(
     if user.is_locked(now):
         raise _locked(user, now)
     if not await policy.hasher.verify(password, user.hashed_password):
-        await _record_failure(session, policy, user, now)
+        await _record_failure(session, policy, user, now, client)
         raise NotAuthenticated(INVALID_CREDENTIALS)
     if not user.is_active:
         raise NotAuthenticated(INVALID_CREDENTIALS)
-    await _record_success(session, user, now)
+    await _record_success(session, user, now, client)
     return issue_token(user, policy)
 
 
@@ -54,7 +63,7 @@ def _locked(user: User, now: dt.datetime) -> Locked:
 
 
 async def _record_failure(
-    session: AsyncSession, policy: AuthPolicy, user: User, now: dt.datetime
+    session: AsyncSession, policy: AuthPolicy, user: User, now: dt.datetime, client: str | None
 ) -> None:
     # An atomic increment: concurrent failures on several workers all count.
     failures = await session.scalar(
@@ -63,7 +72,7 @@ async def _record_failure(
         .values(failed_login_count=User.failed_login_count + 1)
         .returning(User.failed_login_count)
     )
-    changes: dict[str, object] = {"failed_login_count": failures}
+    changes: dict[str, object] = {"failed_login_count": failures, **_origin(client)}
     if failures is not None and failures >= policy.max_failures:
         locked_until = now + dt.timedelta(minutes=policy.lockout_minutes)
         await session.execute(
@@ -72,18 +81,26 @@ async def _record_failure(
             .values(locked_until=locked_until, failed_login_count=0)
         )
         changes["locked_until"] = locked_until.isoformat()
-        record_event(session, "auth", "auth.lockout", user_target(user.id), changes)
+        record_event(session, Actor.anonymous(), "auth.lockout", user_target(user.id), changes)
     else:
-        record_event(session, "auth", "auth.login_failed", user_target(user.id), changes)
+        record_event(session, Actor.anonymous(), "auth.login_failed", user_target(user.id), changes)
     await session.commit()
 
 
-async def _record_success(session: AsyncSession, user: User, now: dt.datetime) -> None:
+async def _record_success(
+    session: AsyncSession, user: User, now: dt.datetime, client: str | None
+) -> None:
     # Core UPDATE, not the ORM: a login must not bump the version an editor holds.
     await session.execute(
         update(User)
         .where(User.id == user.id)
         .values(last_login_at=now, failed_login_count=0, locked_until=None)
     )
-    record_event(session, f"api:user:{user.id}", "auth.login", user_target(user.id), {})
+    actor = Actor.api_user(user.id, user.role)
+    record_event(session, actor, "auth.login", user_target(user.id), _origin(client))
     await session.commit()
+
+
+def _origin(client: str | None) -> dict[str, str]:
+    """Where a sign-in came from, for its audit event (the address only, when known)."""
+    return {} if client is None else {"client": client}

@@ -153,9 +153,9 @@ async def seed_users(
     database: Database,
     count: int,
     *,
+    actor: Actor,
     progress: Callable[[int], None] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    actor: Actor | None = None,
     hasher: PasswordHasher | None = None,
 ) -> int:
     """Insert `count` fake users in committed batches; return how many were inserted.
@@ -163,10 +163,9 @@ async def seed_users(
     `progress` is called after each batch with the number inserted so far. One audit
     event (`user.seed`, with the count and the run tag found in every seeded email)
     is written in the first batch's transaction, so no seeded row is ever unaudited.
-    `actor` defaults to the CLI operator; `hasher` to the production bcrypt cost.
+    `hasher` defaults to the production bcrypt cost.
     Raises InvalidInput (count or batch size out of range), PermissionDenied.
     """
-    actor = actor or Actor.cli()
     permissions.require_admin(actor, "seed users")
     if not 1 <= count <= MAX_SEED_COUNT:
         raise InvalidInput(f"The count must be between 1 and {MAX_SEED_COUNT:,}.")

@@ -383,7 +383,7 @@ async def _revocation(session: AsyncSession, jti: str) -> RevocationInfo | None:
 
 async def revoke_jti(
     session: AsyncSession,
-    actor: Actor | str,
+    actor: Actor,
     jti: str,
     expires_at: dt.datetime,
     user_id: int | None,
@@ -391,8 +391,10 @@ async def revoke_jti(
     """Revoke one token by its jti until it would expire anyway (idempotent)."""
     await purge_expired_revocations(session, commit=False)
     if await session.get(RevokedToken, jti) is None:
-        label = actor.label if isinstance(actor, Actor) else actor
-        session.add(RevokedToken(jti=jti, expires_at=expires_at, user_id=user_id, revoked_by=label))
+        revoked = RevokedToken(
+            jti=jti, expires_at=expires_at, user_id=user_id, revoked_by=actor.label
+        )
+        session.add(revoked)
         target = user_target(user_id) if user_id is not None else ""
         record_event(session, actor, "token.revoke", target, {"jti": jti})
     await session.commit()

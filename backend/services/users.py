@@ -73,14 +73,15 @@ async def create_user(
 
 
 async def register_user(session: AsyncSession, data: UserRegister, hasher: PasswordHasher) -> User:
-    """Self-service sign-up with the `user` role. Raises Conflict (duplicate email)."""
+    """Self-service sign-up with the `user` role, through the API: the new account is the
+    actor of its own registration (`api:user:<its id>`). Raises Conflict (duplicate email)."""
     user = User(
         email=data.email,
         full_name=data.full_name,
         role=Role.USER.value,
         hashed_password=await hasher.hash(data.password),
     )
-    return await _insert(session, Actor.anonymous(), user, action="user.register")
+    return await _insert(session, None, user, action="user.register")
 
 
 async def update_user(
@@ -361,7 +362,8 @@ def _cutoff(user: User) -> dt.datetime:
     return cutoff
 
 
-async def _insert(session: AsyncSession, actor: Actor, user: User, *, action: str) -> User:
+async def _insert(session: AsyncSession, actor: Actor | None, user: User, *, action: str) -> User:
+    """Add `user`, audited as `actor`; None: the new account itself (self-registration)."""
     if await find_user_by_email(session, user.email) is not None:
         raise _duplicate_email(user.email)
     session.add(user)
@@ -372,7 +374,7 @@ async def _insert(session: AsyncSession, actor: Actor, user: User, *, action: st
         raise _duplicate_email(user.email) from None
     record_event(
         session,
-        actor,
+        actor or Actor.api_user(user.id, user.role),
         action,
         user_target(user.id),
         {"email": user.email, "role": user.role, "full_name": user.full_name},

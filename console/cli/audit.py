@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -15,8 +16,10 @@ from console.cli.state import CliState, open_database, run, state_of
 if TYPE_CHECKING:
     from backend.services.audit import AuditFilter, AuditRecord, PruneResult
     from backend.services.audit_chain import ChainReport
+    from backend.services.audit_reanchor import Reanchored
+    from backend.services.audit_relink import ChainSurvey
 
-app = typer.Typer(help="List, verify and prune the audit log.", no_args_is_help=True)
+app = typer.Typer(help="List, verify, prune and re-anchor the audit log.", no_args_is_help=True)
 
 MAX_LIST_LIMIT = 100_000
 
@@ -151,3 +154,77 @@ async def _prune(state: CliState, days: int) -> PruneResult:
 
     async with open_database(state.settings) as database, database.session() as session:
         return await prune_events(session, Actor.cli(), days)
+
+
+@app.command()
+def reanchor(
+    ctx: typer.Context,
+    previous_key_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--previous-key-stdin",
+            help="Read the previous SECRET_KEY from stdin's first line: links signed with it "
+            "are checked before they are signed again.",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Sign again what cannot be checked, without asking.")
+    ] = False,
+) -> None:
+    """Sign the audit chain again with this SECRET_KEY (after changing it); audited."""
+    state = state_of(ctx)
+    state.require_writable("re-anchor the audit chain")
+    previous = _read_previous_key() if previous_key_stdin else None
+    survey = run(_survey(state, previous))
+    if survey.up_to_date:
+        typer.echo("The audit chain is signed with this SECRET_KEY already: nothing to do.")
+        return
+    if survey.needs_acceptance and not yes:
+        _ask_to_accept(survey, stdin_is_free=not previous_key_stdin)  # shows the survey
+    else:
+        note(_survey_line(survey))
+    result = run(_reanchor(state, previous, survey.needs_acceptance))
+    typer.echo(f"Signed {result.signed:,} link(s) of the audit chain again with this SECRET_KEY.")
+
+
+def _read_previous_key() -> str:
+    key = sys.stdin.readline().strip()
+    if not key:
+        raise CliError("No previous SECRET_KEY on stdin's first line.")
+    return key
+
+
+def _survey_line(survey: ChainSurvey) -> str:
+    line = (
+        f"{survey.links:,} link(s): {survey.checked:,} checked, {survey.unverifiable:,} signed "
+        f"with a key not given; {survey.older_unlinked:,} older event(s) to link in front; "
+        f"{survey.strays:,} written outside the chain."
+    )
+    return line if survey.problem is None else f"{line} First problem: {survey.problem}."
+
+
+def _ask_to_accept(survey: ChainSurvey, *, stdin_is_free: bool) -> None:
+    from backend.services.audit_reanchor import refusal
+
+    if not (stdin_is_free and sys.stdin.isatty()):
+        raise CliError(f"{refusal(survey)} Pass --yes to sign it as it stands.")
+    note(_survey_line(survey))
+    if not typer.confirm("Sign what cannot be checked as it stands?", default=False, err=True):
+        raise CliError("Nothing was changed.")
+
+
+async def _survey(state: CliState, previous: str | None) -> ChainSurvey:
+    from backend.services.audit_reanchor import survey_for_reanchor
+
+    async with open_database(state.settings) as database, database.session() as session:
+        return await survey_for_reanchor(session, previous)
+
+
+async def _reanchor(state: CliState, previous: str | None, accept: bool) -> Reanchored:
+    from backend.services.actor import Actor
+    from backend.services.audit_reanchor import reanchor_chain
+
+    async with open_database(state.settings) as database, database.session() as session:
+        return await reanchor_chain(
+            session, Actor.cli(), previous_secret_key=previous, accept=accept
+        )

@@ -39,11 +39,13 @@ class CliState:
         """Settings from the environment, with --database-url taking precedence."""
         if self._settings is None:
             from backend.config import load_settings
+            from backend.services import audit_key
 
             if self.database_url is None:
                 self._settings = load_settings()
             else:
                 self._settings = load_settings(database_url=self.database_url)
+            audit_key.use_settings(self._settings)  # the audit chain's key, read when needed
         return self._settings
 
     def require_writable(self, what: str) -> None:

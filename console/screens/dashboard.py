@@ -211,6 +211,9 @@ class DashboardScreen(ConsoleScreen):
             events = await list_events(session, limit=RECENT_EVENTS)
             # Only the links added since the last check: the first check walks them all.
             report = await verify_chain(session, since=self._chain_point)
+            if report.broken is not None and self._chain_point is not None:
+                # Re-anchored or pruned meanwhile? The whole chain decides.
+                report = await verify_chain(session)
         self.post_message(self.AuditLoaded(events, report))
 
     # --- handlers ------------------------------------------------------------------------

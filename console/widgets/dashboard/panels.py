@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -16,6 +15,7 @@ from backend.services.dashboard import AccountFigures, DatabaseFigures
 from console.widgets.formatting import count
 
 WARNING_MARK = "▲ "
+LABEL_WIDTH = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +51,21 @@ def duration(span: dt.timedelta) -> str:
     return f"{minutes}m {seconds}s"
 
 
-def _grid() -> Table:
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="bold", no_wrap=True, min_width=9)
-    grid.add_column(no_wrap=True, overflow="ellipsis")
-    return grid
+def _grid(rows: list[tuple[str, str | Text]]) -> Text:
+    """A line per row: the label bold in a column, then the value, cut with an ellipsis.
+
+    Plain Text rather than a Rich Table: the panels are drawn again every few seconds,
+    and a table measures its columns each time (most of a backend refresh's CPU).
+    """
+    width = max(LABEL_WIDTH, *(len(label) for label, _value in rows))
+    lines = []
+    for label, value in rows:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(label.ljust(width), style="bold")
+        line.append(" ")
+        line.append_text(value if isinstance(value, Text) else Text(value))
+        lines.append(line)
+    return Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
 
 
 class BackendPanel(Static):
@@ -68,20 +78,19 @@ class BackendPanel(Static):
         if view == self._shown:
             return
         self._shown = view
-        grid = _grid()
-        grid.add_row("API", _api_line(view))
+        rows: list[tuple[str, str | Text]] = [("API", _api_line(view))]
         if view.traffic is not None:
             traffic = view.traffic
             latency = f"p50 {traffic.p50_ms:.1f} ms  p95 {traffic.p95_ms:.1f} ms"
-            grid.add_row("Traffic", f"{traffic.rps:.1f} req/s  {latency}")
-        grid.add_row("Database", view.database_url)
-        grid.add_row("", _database_line(view))
-        grid.add_row("Schema", _schema_line(view.database))
+            rows.append(("Traffic", f"{traffic.rps:.1f} req/s  {latency}"))
+        rows.append(("Database", view.database_url))
+        rows.append(("", _database_line(view)))
+        rows.append(("Schema", _schema_line(view.database)))
         if not view.warnings:
-            grid.add_row("Warnings", Text("none", style="green"))
+            rows.append(("Warnings", Text("none", style="green")))
         for number, warning in enumerate(view.warnings):
-            grid.add_row("Warnings" if number == 0 else "", Text(WARNING_MARK + warning, "yellow"))
-        self.update(grid, layout=False)
+            rows.append(("Warnings" if number == 0 else "", Text(WARNING_MARK + warning, "yellow")))
+        self.update(_grid(rows), layout=False)
 
 
 def _api_line(view: BackendView) -> Text:
@@ -139,18 +148,16 @@ class AccountsPanel(Vertical):
         yield Sparkline([0.0, 0.0], id="accounts-signups", summary_function=max)
 
     def show(self, figures: AccountFigures) -> None:
-        grid = _grid()
         about = "about " if figures.total_is_estimate else ""
         active = f"{about}{count(figures.active)} active"
-        grid.add_row("Total", f"{about}{count(figures.total)} ({active})")
-        grid.add_row("Admins", count(figures.admins))
-        grid.add_row("Locked now", count(figures.locked))
-        grid.add_row(
-            "Last hour",
-            f"{count(figures.logins_last_hour)} logins, "
-            f"{count(figures.failed_logins_last_hour)} failed",
-        )
-        self.query_one("#accounts-figures", Static).update(grid, layout=False)
+        logins = count(figures.logins_last_hour)
+        rows: list[tuple[str, str | Text]] = [
+            ("Total", f"{about}{count(figures.total)} ({active})"),
+            ("Admins", count(figures.admins)),
+            ("Locked now", count(figures.locked)),
+            ("Last hour", f"{logins} logins, {count(figures.failed_logins_last_hour)} failed"),
+        ]
+        self.query_one("#accounts-figures", Static).update(_grid(rows), layout=False)
         per_day = figures.signups_per_day
         self.query_one("#accounts-signups-label", Label).update(
             f"Sign-ups, 30 days: {count(sum(per_day))} (most {count(max(per_day))}/day)",
