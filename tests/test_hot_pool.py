@@ -86,7 +86,9 @@ async def test_lookups_of_one_loop_turn_share_one_statement_and_match_the_single
 ) -> None:
     first, second = await make_user(), await make_user()
     revoked = tokens.issue_token(second, policy)
-    await tokens.revoke_jti(session, "tester", revoked.jti, revoked.expires_at, second.id)
+    await tokens.revoke_jti(
+        session, Actor.console("tester"), revoked.jti, revoked.expires_at, second.id
+    )
     lookups = [(first.id, "jti-1"), (second.id, revoked.jti), (first.id, "jti-1"), (999_999, "x")]
     checkouts = count_checkouts(hot, monkeypatch)
 
@@ -113,7 +115,11 @@ async def test_concurrent_requests_each_get_their_own_verdict(
     token = {user.id: tokens.issue_token(user, policy) for user in (active, other, revoked, ended)}
     token |= {user.id: tokens.issue_token(user, policy) for user in (inactive, locked, deleted)}
     await tokens.revoke_jti(
-        session, "tester", token[revoked.id].jti, token[revoked.id].expires_at, revoked.id
+        session,
+        Actor.cli("tester"),
+        token[revoked.id].jti,
+        token[revoked.id].expires_at,
+        revoked.id,
     )
     await users.revoke_user_tokens(session, Actor.cli("tester"), ended.id)
     soon = utcnow() + dt.timedelta(minutes=5)
