@@ -100,7 +100,7 @@ async def test_lookups_of_one_loop_turn_share_one_statement_and_match_the_single
             parameters = {"user_id": user_id, "jti": jti}
             assert row == await fetch_first(connection, TOKEN_SUBJECT, parameters)
     assert [row and row["email"] for row in rows] == [first.email, second.email, first.email, None]
-    assert [row and row["revoked_by"] for row in rows] == [None, "tester", None, None]
+    assert [row and row["revoked_by"] for row in rows] == [None, "console:tester", None, None]
 
 
 async def test_concurrent_requests_each_get_their_own_verdict(
