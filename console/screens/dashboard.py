@@ -9,6 +9,7 @@ figures under the app's banner, and everything is read again once it answers.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
@@ -178,10 +179,10 @@ class DashboardScreen(ConsoleScreen):
     async def _check_health(self, api_url: str | None) -> HealthCheck | None:
         if api_url is None:
             return None
+        if self._http is None:
+            self._http = await asyncio.to_thread(_health_client)
         import httpx
 
-        if self._http is None:
-            self._http = httpx.AsyncClient(trust_env=False, timeout=HEALTH_TIMEOUT_SECONDS)
         started = time.perf_counter()
         try:
             response = await self._http.get(f"{api_url}/health")
@@ -335,3 +336,13 @@ class DashboardScreen(ConsoleScreen):
         opener = getattr(self.app, "open_audit_at", None)
         if option_id is not None and opener is not None:
             self.app.call_later(opener, int(option_id))
+
+
+def _health_client() -> httpx.AsyncClient:
+    """Built off the loop: importing httpx and making its TLS context (the certificates
+    read) took ~0.2 s, and the first request's import of anyio's asyncio backend ~50 ms
+    more, a frozen Dashboard on its first refresh."""
+    import anyio._backends._asyncio  # noqa: F401 (imported here, not by the first request)
+    import httpx
+
+    return httpx.AsyncClient(trust_env=False, timeout=HEALTH_TIMEOUT_SECONDS)
