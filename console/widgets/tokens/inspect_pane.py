@@ -190,7 +190,11 @@ class InspectPane(ReportsWorkerErrors, Vertical):
             panel.show(None, verified=False)
 
     def tick(self) -> None:
-        """Refresh the relative times; re-check the verdict when it may have changed."""
+        """Refresh the relative times; re-check the verdict when it may have changed.
+
+        Not while another screen is shown: the Tokens screen checks again on its return."""
+        if self.app.screen is not self.screen:
+            return
         now = self._now()
         self.query_one(TimeClaims).tick(now)
         if self.inspection is not None and now >= self._recheck_at:
