@@ -136,11 +136,10 @@ def test_generator_is_deterministic_per_run_tag() -> None:
     assert [row[0] for row in first] == sorted(row[0] for row in first)
 
 
+@pytest.mark.postgres_only  # planner statistics (pg_class.reltuples)
 async def test_postgres_row_estimate_is_fresh_after_seeding(
     db: Database, session: AsyncSession, policy: AuthPolicy
 ) -> None:
-    if db.dialect != "postgresql":
-        pytest.skip("planner statistics (pg_class.reltuples) exist on PostgreSQL only")
     await seeding.seed_users(db, 300, actor=ADMIN, hasher=policy.hasher)
     estimate = await session.scalar(
         text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'users'::regclass")
