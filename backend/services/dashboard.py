@@ -234,7 +234,7 @@ def configuration_warnings(settings: Settings) -> list[str]:
     warnings = []
     key = settings.secret_key.get_secret_value() if settings.secret_key is not None else ""
     if not key:
-        warnings.append("SECRET_KEY is generated (kept in the data directory); set one.")
+        warnings.append("SECRET_KEY is generated: set one for real use.")
     if not settings.is_production:
-        warnings.append("Development mode: set ENVIRONMENT=production for real use.")
+        warnings.append("Development mode: set ENVIRONMENT=production.")
     return warnings
