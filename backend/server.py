@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
-_UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+_UVICORN_LOGGERS = ("uvicorn", "uvicorn.error")
 # Quitting the console must not hang on a slow request or a streaming response.
 _GRACEFUL_SHUTDOWN_SECONDS = 5
 # Wildcard binds are reachable through loopback; `url` is meant to be connected to.
@@ -140,7 +140,9 @@ class EmbeddedServer:
             # The API has no WebSocket routes; loading a WebSocket protocol cost start-up time.
             ws="none",
             log_config=None,
-            access_log=self._log_handler is not None,
+            # The app's edge middleware writes the access log with secrets redacted;
+            # uvicorn's own would print the raw query string (?access_token=...).
+            access_log=False,
             # No proxy sits in front of the console's server: X-Forwarded-For would be a lie.
             proxy_headers=False,
             timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,

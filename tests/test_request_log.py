@@ -78,7 +78,9 @@ async def test_no_secret_reaches_the_request_log_the_audit_table_or_the_log_file
     access = logging.getLogger("backend.access")
     access.addHandler(handler)
     access.setLevel(logging.INFO)
-    server = EmbeddedServer(create_app(settings, database=db, request_log=ring), "127.0.0.1", 0)
+    # The console hands its log file to the server as well (uvicorn's own loggers).
+    app = create_app(settings, database=db, request_log=ring)
+    server = EmbeddedServer(app, "127.0.0.1", 0, log_handler=handler)
     await server.start()
     try:
         async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:

@@ -301,9 +301,8 @@ async def test_logs_go_to_the_handler_only(
     messages = handler.messages()
     assert "Application startup complete." in messages
     assert "Application shutdown complete." in messages
-    access = [r for r in handler.records if r.name == "uvicorn.access"]
-    assert len(access) == 1
-    assert "GET /ping" in access[0].getMessage()
+    # Access lines are the app's own (redacted); uvicorn's would carry the raw query.
+    assert not [r for r in handler.records if r.name == "uvicorn.access"]
 
 
 @pytest.mark.usefixtures("stderr_uvicorn_loggers")
