@@ -106,6 +106,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 _TEST_KEY_SETTINGS = load_settings(secret_key=TEST_SECRET_KEY)
+# Already for the session's own fixtures (they migrate, and 0005 signs the chain): without
+# it the key would come from the environment's settings, a key generated in the user's
+# own data dir.
+audit_key.use_settings(_TEST_KEY_SETTINGS)
 
 
 @pytest.fixture(autouse=True)
