@@ -35,6 +35,7 @@ from console.widgets.routes.body_view import BodyView
 from console.widgets.routes.catalog import RouteCatalog
 from console.widgets.routes.history_list import HistoryList
 from console.widgets.routes.response_view import ResponseView
+from console.widgets.routes.route_list import RouteList
 
 
 async def test_the_catalog_groups_by_tag_and_filters_as_you_type(
@@ -47,12 +48,16 @@ async def test_the_catalog_groups_by_tag_and_filters_as_you_type(
         catalog = screen.query_one(RouteCatalog)
         assert catalog.shown_count == len(catalog.routes) >= 13
         assert "from http://127.0.0.1:" in text_of(screen, "#routes-source")
+        # The arrows move through the routes as soon as the screen is shown.
+        routes = screen.query_one(RouteList)
+        first = routes.highlighted
+        await pilot.press("down")
+        assert routes.highlighted not in (first, None)
         await pilot.press("slash", *"delete")
         await pilot.pause()
         assert catalog.shown_count == 1
-        await pilot.press("escape")
-        assert screen.focused is not None
-        assert screen.focused.id != "routes-filter"
+        await pilot.press("escape")  # leaves the filter, back to the routes
+        assert screen.focused is routes
         # The Tokens screen's token is offered, and chosen, on arrival.
         assert screen.query_one("#auth-mode", Select).value is AuthMode.CONSOLE_TOKEN
         # Help and the palette take the screen's keys from its bindings.

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs, TextArea
+from textual.widgets import Input, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
 from backend.services import probe
@@ -50,6 +50,7 @@ class RoutesScreen(ConsoleScreen):
     """Probe the API's routes."""
 
     CSS_PATH = "routes.tcss"
+    AUTO_FOCUS = "#routes-list"  # the arrows move through the routes at once
     area_title = "Routes"
     history: ProbeHistory  # the data dir's, from compose on
 
@@ -357,6 +358,10 @@ class RoutesScreen(ConsoleScreen):
         """Switch the left pane between the catalog and the history."""
         tabs = self.query_one("#routes-left", TabbedContent)
         tabs.active = "routes-catalog" if tabs.active == "routes-history" else "routes-history"
+        self._focus_left_list()
+
+    def _focus_left_list(self) -> None:
+        tabs = self.query_one("#routes-left", TabbedContent)
         target = "#history-list" if tabs.active == "routes-history" else "#routes-list"
         self.query_one(target).focus()
 
@@ -398,4 +403,4 @@ class RoutesScreen(ConsoleScreen):
         if self._sending is not None and not self._sending.is_finished:
             self._sending.cancel()
             return
-        self.query_one("#routes-left", TabbedContent).query_one(Tabs).focus()
+        self._focus_left_list()
