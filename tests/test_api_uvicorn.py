@@ -128,7 +128,9 @@ async def _run_every_secret_bearing_request(
     )
     assert reset.status_code == 200
     bob_again = await login(http, "bob@example.com", passwords[1])
-    await http.get("/api/users/me", headers={**bob_again, "X-Token": "x"}, params={"t": "1"})
+    # A token in the query string too (some clients do that): logged only redacted.
+    query = {"t": "1", "access_token": bob_again["Authorization"].removeprefix("Bearer ")}
+    await http.get("/api/users/me", headers={**bob_again, "X-Token": "x"}, params=query)
     await http.post("/api/auth/logout", headers=bob_again)
     await http.post(f"/api/users/{user.json()['id']}/revoke-tokens", headers=staff)
     await http.get("/api/users/me", headers=bob)  # a revoked token: a 401 path
@@ -144,9 +146,12 @@ async def test_no_password_hash_or_token_reaches_any_log(
 ) -> None:
     admin = await make_user(Role.ADMIN)
     admin_email = admin.email
-    caplog.set_level(logging.DEBUG)
+    # The test's own client logs each URL it sends; the server's logs are what is checked.
+    caplog.set_level(logging.WARNING, logger="httpx")
+    caplog.set_level(logging.DEBUG)  # (also the capture's own level: set last)
     for name in list(logging.root.manager.loggerDict):
-        caplog.set_level(logging.DEBUG, logger=name)
+        if name != "httpx":
+            caplog.set_level(logging.DEBUG, logger=name)
     server = EmbeddedServer(app, "127.0.0.1", 0, log_handler=caplog.handler)
     await server.start()
     secrets = Secrets({TEST_PASSWORD})
@@ -156,8 +161,10 @@ async def test_no_password_hash_or_token_reaches_any_log(
     finally:
         await server.stop()
     loggers = {record.name for record in caplog.records}
-    # The capture really saw the access logs and the database layer.
-    assert {"backend.access", "uvicorn.access"} <= loggers
+    # The capture really saw the access log and the database layer; uvicorn's own access
+    # line (the raw query string) is not written.
+    assert "backend.access" in loggers
+    assert "uvicorn.access" not in loggers
     assert any(name.startswith("sqlalchemy") for name in loggers)
     assert len(secrets.values) >= 10
     leaks = [
