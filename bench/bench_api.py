@@ -42,7 +42,7 @@ from backend.config import load_settings
 from backend.database import Database
 from backend.models import Role
 from backend.schemas.user import UserCreate
-from backend.services import auth, migrations, users
+from backend.services import audit_key, auth, migrations, users
 from backend.services.actor import Actor
 from backend.services.policy import AuthPolicy
 
@@ -84,6 +84,8 @@ async def prepare(url: str) -> str:
     settings = load_settings(
         database_url=url, secret_key=SECRET_KEY, data_dir=Path(tempfile.mkdtemp())
     )
+    # The audit chain's key: never one generated in the user's own data dir.
+    audit_key.use_settings(settings)
     policy = AuthPolicy.from_settings(settings)
     database = Database(url)
     await migrations.upgrade(database.engine)

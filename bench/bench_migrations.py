@@ -41,7 +41,7 @@ from textual.message import Message
 
 from backend.config import load_settings
 from backend.database import Database
-from backend.services import migrations
+from backend.services import audit_key, migrations
 from backend.services.actor import Actor
 from backend.services.migrations import MigrationProject
 from backend.services.migrations.project import PROJECT_ROOT
@@ -255,6 +255,8 @@ async def main() -> None:
     try:
         location = generated_project(root, args.revisions)
         url = f"sqlite+aiosqlite:///{root / 'bench.db'}"
+        # The audit chain's key: never one generated in the user's own data dir.
+        audit_key.use_settings(load_settings(secret_key=SECRET_KEY))
         database = Database(url)
         project = MigrationProject(location)
         await migrations.upgrade(database.engine, f"g{args.revisions // 2:04d}", project=project)

@@ -36,7 +36,7 @@ from backend.database import Database
 from backend.models import Role
 from backend.schemas.user import UserCreate
 from backend.server import EmbeddedServer
-from backend.services import migrations, users
+from backend.services import audit_key, migrations, users
 from backend.services.actor import Actor
 from backend.services.passwords import PasswordHasher
 from backend.services.probe_auth import AuthMode
@@ -83,6 +83,8 @@ def generated_app(count: int) -> FastAPI:
 
 
 async def prepare(settings: Settings) -> None:
+    # The audit chain's key: never one generated in the user's own data dir.
+    audit_key.use_settings(settings)
     database = Database(settings.resolved_database_url)
     try:
         await migrations.upgrade(database.engine)

@@ -48,7 +48,7 @@ from pathlib import Path
 
 from backend.config import load_settings
 from backend.database import Database
-from backend.services import migrations
+from backend.services import audit_key, migrations
 from backend.services.actor import Actor
 from backend.services.passwords import PasswordHasher
 from backend.services.seeding import seed_users
@@ -215,6 +215,8 @@ def environment(data_dir: Path, cache_dir: Path | None) -> dict[str, str]:
 
 async def seed(data_dir: Path, users: int) -> None:
     settings = load_settings(secret_key=SECRET_KEY, data_dir=data_dir)
+    # The audit chain's key: never one generated in the user's own data dir.
+    audit_key.use_settings(settings)
     database = Database(settings.resolved_database_url)
     await migrations.upgrade(database.engine)
     await seed_users(database, users, actor=Actor.cli("bench"), hasher=PasswordHasher(4))

@@ -40,7 +40,7 @@ from textual.message import Message
 
 from backend.config import load_settings
 from backend.database import Database
-from backend.services import migrations
+from backend.services import audit_key, migrations
 from backend.services.actor import Actor
 from backend.services.passwords import PasswordHasher
 from backend.services.seeding import seed_users
@@ -72,6 +72,8 @@ async def scratch_database(count: int, reuse: str | None) -> AsyncIterator[str]:
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
     try:
+        # The audit chain's key: never one generated in the user's own data dir.
+        audit_key.use_settings(load_settings(secret_key=SECRET_KEY))
         database = Database(url)
         await migrations.upgrade(database.engine)
         started = time.perf_counter()
