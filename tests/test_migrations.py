@@ -6,7 +6,6 @@ connection.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection
+from test_cli import cli_environment
 
 from backend.database import Base, Database
 from backend.services import migrations
@@ -159,10 +159,11 @@ async def test_a_migration_failing_half_way_leaves_the_database_as_it_was(
 
 
 async def test_alembic_command_line_and_the_service_reach_the_same_revision(
-    fresh: Database,
+    fresh: Database, tmp_path: Path
 ) -> None:
     alembic = Path(sys.executable).with_name("alembic")
-    environment = {**os.environ, "DATABASE_URL": fresh.url}
+    # The tests' key and a data dir of its own: 0005 signs the audit chain.
+    environment = {**cli_environment(tmp_path), "DATABASE_URL": fresh.url}
     process = await asyncio.create_subprocess_exec(
         str(alembic),
         "upgrade",
