@@ -23,6 +23,7 @@ from console.app import BackendConsoleApp
 from console.screens.audit import AuditScreen
 from console.screens.dashboard import DashboardScreen
 from console.startup import ServerAddress
+from console.widgets.dashboard.panels import warning_rows
 
 
 async def until(pilot: Pilot[Any], condition: Any, seconds: float = 10.0) -> None:
@@ -55,6 +56,47 @@ async def test_the_console_opens_on_the_dashboard_with_its_figures(
         audit = app.screen.query_one("#dashboard-audit", OptionList)
         assert audit.option_count == 2  # the two user.create events
         assert app.unexpected_errors == []
+
+
+async def test_no_active_administrator_is_a_warning_that_names_the_way_out(
+    settings: Settings, db: Database, make_user: UserFactory
+) -> None:
+    await make_user(Role.SUPPORT)  # a new database: accounts, but no administrator yet
+    await make_user(Role.USER)
+    app = BackendConsoleApp(console_context(settings, db), server=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        backend = text_of(app, "#dashboard-backend")
+        assert "No active administrator: create one (Users: n)." in backend
+        assert "Only one active administrator" not in backend
+        assert "Admins     0" in text_of(app, "#accounts-figures")
+        await pilot.press("w")
+        assert notices(app, "warning")[-1].splitlines() == [
+            "▲ No active administrator: create one (Users: n).",
+            "▲ Development mode: set ENVIRONMENT=production.",
+        ]
+
+
+def test_warnings_beyond_the_panels_room_are_counted_on_its_last_row() -> None:
+    warnings = ["first", "second", "third", "fourth"]
+
+    def shown(room: int) -> list[tuple[str, str]]:
+        return [(label, str(line)) for label, line in warning_rows(warnings, room)]
+
+    assert shown(4) == [
+        ("Warnings", "▲ first"),
+        ("", "▲ second"),
+        ("", "▲ third"),
+        ("", "▲ fourth"),
+    ]
+    assert shown(3) == [
+        ("Warnings", "▲ first"),
+        ("", "▲ second"),
+        ("", "▲ 2 more: w lists every warning"),
+    ]
+    assert shown(1) == [("Warnings", "▲ 4 more: w lists every warning")]
+    assert len(shown(0)) == 4  # not laid out yet: everything
+    assert [(label, str(line)) for label, line in warning_rows([], 3)] == [("Warnings", "none")]
 
 
 async def test_a_broken_audit_chain_is_a_warning(

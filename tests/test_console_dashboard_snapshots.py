@@ -159,6 +159,24 @@ def test_dashboard_with_pending_migrations(
     assert snap_compare(console(behind_head), run_before=dashboard_steps(), terminal_size=SIZE)
 
 
+def test_dashboard_at_80x24_counts_the_warnings_it_has_no_room_for_and_w_lists_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare: SnapCompare
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = make_settings(DATABASE_URL, Path("data"), secret_key=None)
+
+    async def populate_behind_head() -> None:
+        await _populate(settings)
+        database = Database(settings.resolved_database_url)
+        await migrations.downgrade(database.engine, "0002")
+        await database.dispose()
+
+    _run_in_fresh_thread(populate_behind_head)
+    assert snap_compare(
+        console(settings), run_before=dashboard_steps(press("w")), terminal_size=(80, 24)
+    )
+
+
 async def _take_the_database_away(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, BackendConsoleApp)

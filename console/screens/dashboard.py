@@ -31,7 +31,13 @@ from backend.services.audit_chain import ChainBreak, ChainPoint, ChainReport, ve
 from backend.services.dashboard import AccountFigures, DatabaseFigures
 from console.notify import describe_error, notify_error
 from console.screens.base import ConsoleScreen
-from console.widgets.dashboard.panels import AccountsPanel, BackendPanel, BackendView, HealthCheck
+from console.widgets.dashboard.panels import (
+    WARNING_MARK,
+    AccountsPanel,
+    BackendPanel,
+    BackendView,
+    HealthCheck,
+)
 from console.widgets.dashboard.request_log_view import RequestLogView
 
 if TYPE_CHECKING:
@@ -81,6 +87,14 @@ class DashboardScreen(ConsoleScreen):
             "p", "toggle_pause", "Pause", tooltip="Freeze the request log", id="dashboard.pause"
         ),
         Binding("enter", "open_event", "Open event", tooltip="Open the event in Audit", show=False),
+        Binding(
+            "w",
+            "show_warnings",
+            "Warnings",
+            tooltip="Every warning in full (a short panel shows the first ones)",
+            show=False,
+            id="dashboard.warnings",
+        ),
         Binding("ctrl+r", "reload", "Reload", show=False, id="dashboard.reload"),
         Binding("escape", "leave_field", "Back", show=False, id="dashboard.back"),
     ]
@@ -278,17 +292,20 @@ class DashboardScreen(ConsoleScreen):
         self.query_one(BackendPanel).show(view)
 
     def _warnings(self) -> list[str]:
-        warnings = dashboard.configuration_warnings(self.context.settings)
+        """Most urgent first: a short panel shows the first ones and counts the rest."""
+        warnings = []
         if self._database_problem is not None:
             warnings.append("The database does not answer.")
-        elif self._database is not None and not self._database.at_head:
-            pending = self._database.pending_migrations
-            warnings.append(f"{pending} migration(s) pending: m opens Migrations.")
-        if self._accounts is not None and self._accounts.admins == 1:
-            warnings.append("Only one active administrator: promote a second one.")
         if self._chain_break is not None:
             warnings.append(f"Audit chain broken: {self._chain_break.reason}.")
-        return warnings
+        database = self._database if self._database_problem is None else None
+        if database is not None and not database.at_head:
+            pending = database.pending_migrations
+            warnings.append(f"{pending} migration(s) pending: m opens Migrations.")
+        admins = None if self._accounts is None else self._accounts.admins
+        if admins is not None and (admin_warning := dashboard.administrator_warning(admins)):
+            warnings.append(admin_warning)
+        return warnings + dashboard.configuration_warnings(self.context.settings)
 
     def _show_requests(self) -> None:
         if self.app.screen is not self:
@@ -302,6 +319,15 @@ class DashboardScreen(ConsoleScreen):
             self._backend()  # the server has just started: check it at once
 
     # --- actions -------------------------------------------------------------------------
+
+    def action_show_warnings(self) -> None:
+        """Every warning, whole: the panel cuts long ones and counts those it has no room for."""
+        warnings = self._warnings()
+        if not warnings:
+            self.notify("No warnings.", title="Warnings")
+            return
+        lines = "\n".join(WARNING_MARK + warning for warning in warnings)
+        self.notify(lines, title="Warnings", severity="warning", timeout=15, markup=False)
 
     def action_reload(self) -> None:
         """Read everything again now (what is being read already is left to finish)."""

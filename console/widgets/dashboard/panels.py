@@ -71,13 +71,16 @@ def _grid(rows: list[tuple[str, str | Text]]) -> Text:
 class BackendPanel(Static):
     """API, traffic, database, schema and warnings."""
 
-    _shown: BackendView | None = None
+    _view: BackendView | None = None
+    _shown: tuple[BackendView, int] | None = None
 
     def show(self, view: BackendView) -> None:
         """Draw `view` (its size is fixed: no new layout), unless it is what is shown."""
-        if view == self._shown:
+        self._view = view
+        room = self.content_size.height
+        if (view, room) == self._shown:
             return
-        self._shown = view
+        self._shown = (view, room)
         rows: list[tuple[str, str | Text]] = [("API", _api_line(view))]
         if view.traffic is not None:
             traffic = view.traffic
@@ -86,11 +89,25 @@ class BackendPanel(Static):
         rows.append(("Database", view.database_url))
         rows.append(("", _database_line(view)))
         rows.append(("Schema", _schema_line(view.database)))
-        if not view.warnings:
-            rows.append(("Warnings", Text("none", style="green")))
-        for number, warning in enumerate(view.warnings):
-            rows.append(("Warnings" if number == 0 else "", Text(WARNING_MARK + warning, "yellow")))
+        rows.extend(warning_rows(view.warnings, room - len(rows)))
         self.update(_grid(rows), layout=False)
+
+    def on_resize(self) -> None:
+        if self._view is not None:
+            self.show(self._view)
+
+
+def warning_rows(warnings: list[str], room: int) -> list[tuple[str, str | Text]]:
+    """The warnings (most urgent first) in the `room` rows left; when they do not all
+    fit, the last row counts the rest. Before the first layout (no room yet), all."""
+    if not warnings:
+        return [("Warnings", Text("none", style="green"))]
+    fits = room <= 0 or len(warnings) <= room
+    shown = warnings if fits else warnings[: room - 1]
+    lines = [WARNING_MARK + warning for warning in shown]
+    if not fits:
+        lines.append(f"{WARNING_MARK}{len(warnings) - len(shown)} more: w lists every warning")
+    return [("Warnings" if n == 0 else "", Text(line, "yellow")) for n, line in enumerate(lines)]
 
 
 def _api_line(view: BackendView) -> Text:
