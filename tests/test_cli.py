@@ -230,11 +230,18 @@ class Terminal:
         os.write(self._controller, keys)
 
     def finish(self, timeout: float = CLI_TIMEOUT_SECONDS) -> int:
-        """Wait for the exit, keep everything it printed, return the exit code."""
-        code = self._process.wait(timeout=timeout)
+        """Wait for the exit, keep everything it printed, return the exit code.
+
+        Reading goes on while it waits: a program that finds the terminal's buffer full
+        blocks in its next write (a console's last frames, its goodbye) and never exits.
+        """
+        deadline = time.monotonic() + timeout
+        while self._process.poll() is None:
+            assert time.monotonic() < deadline, f"no exit within {timeout} s: {self.output!r}"
+            self._read(0.1)
         while self._read(0.1):
             pass
-        return code
+        return self._process.returncode
 
     def _read(self, seconds: float) -> bool:
         if not select.select([self._controller], [], [], seconds)[0]:
