@@ -141,3 +141,27 @@ async def test_export_writes_the_filtered_view_to_csv(
     rows = list(csv.reader((tmp_path / "bob.csv").open(encoding="utf-8")))
     assert rows[0][:4] == ["id", "at", "actor", "action"]
     assert [row[2] for row in rows[1:]] == ["cli:bob"] * 4
+
+
+async def test_the_selected_events_changes_show_before_and_after_only_for_changed_values(
+    settings: Settings, db: Database, session: AsyncSession
+) -> None:
+    record_event(session, Actor.cli("bob"), "user.update", "user:1", {"role": ["user", "admin"]})
+    record_event(session, Actor.cli("bob"), "user.create", "user:2", {"email": "c@example.com"})
+    await session.commit()
+    app = audit_app(settings, db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        created = text_of(pilot.app, "#audit-detail").splitlines()
+        assert [line.split() for line in created[-2:]] == [
+            ["field", "value"],
+            ["email", "c@example.com"],
+        ]
+        await pilot.press("down")
+        await settle(pilot)
+        updated = text_of(pilot.app, "#audit-detail").splitlines()
+        assert [line.split() for line in updated[-2:]] == [
+            ["field", "before", "after"],
+            ["role", "user", "admin"],
+        ]
+        assert app.unexpected_errors == []

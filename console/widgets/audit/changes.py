@@ -50,14 +50,24 @@ class EventChanges(Static):
         header.add_row("Actor", event.actor)
         header.add_row("Action", event.action)
         header.add_row("Target", event.target or "-")
-        changes = Table(expand=True, show_edge=False, pad_edge=False, box=None)
-        changes.add_column("field", style="bold", no_wrap=True)
-        changes.add_column("before", overflow="fold", style="red")
-        changes.add_column("after", overflow="fold", style="green")
-        for field, value in sorted(event.changes.items()):
-            changes.add_row(field, *before_and_after(value))
         grid = Table.grid()
         grid.add_row(header)
         grid.add_row("")
-        grid.add_row(changes if event.changes else Text("No fields changed.", style="dim"))
+        grid.add_row(_changes_table(event) if event.changes else Text("No fields changed.", "dim"))
         self.update(grid)
+
+
+def _changes_table(event: AuditRecord) -> Table:
+    """field / before / after; field / value when no field changed from one value to
+    another (an account created or deleted, a login refused): no empty column then, and
+    the values keep the narrow panel's width."""
+    rows = [(field, *before_and_after(value)) for field, value in sorted(event.changes.items())]
+    with_before = any(before for _field, before, _after in rows)
+    table = Table(expand=True, show_edge=False, pad_edge=False, box=None)
+    table.add_column("field", style="bold", no_wrap=True)
+    if with_before:
+        table.add_column("before", overflow="fold", style="red")
+    table.add_column("after" if with_before else "value", overflow="fold", style="green")
+    for field, before, after in rows:
+        table.add_row(*((field, before, after) if with_before else (field, after)))
+    return table
