@@ -159,7 +159,7 @@ async def compare(database: Database, raw: asyncpg.Connection, case: Case, round
     return Timing(statistics.median(service_samples), statistics.median(raw_samples))
 
 
-class Stall(NamedTuple):  # a tuple of atoms: the collector soon stops tracking it
+class Stall(NamedTuple):
     wall_ms: float  # how late the loop came back
     cpu_ms: float  # the loop thread's CPU time meanwhile: less when other processes ran
     phase: str
@@ -169,9 +169,16 @@ class LoopWatch:
     """How late the event loop came back to a 5 ms sleeper, every time (the stalls)."""
 
     def __init__(self) -> None:
-        self.stalls: list[Stall] = []
+        # Plain tuples of atoms, which the cyclic collector stops tracking (a NamedTuple
+        # stays tracked): 200 records a second would otherwise lengthen the very
+        # collection pauses this watch measures.
+        self._records: list[tuple[float, float, str]] = []
         self.phase = "start-up"
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def stalls(self) -> list[Stall]:
+        return [Stall._make(record) for record in self._records]
 
     async def _watch(self) -> None:
         while True:
@@ -179,7 +186,7 @@ class LoopWatch:
             await asyncio.sleep(0.005)
             wall_ms = (time.perf_counter() - started) * 1000 - 5
             cpu_ms = (time.thread_time() - cpu_started) * 1000
-            self.stalls.append(Stall(wall_ms, cpu_ms, self.phase))
+            self._records.append((wall_ms, cpu_ms, self.phase))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._watch())
