@@ -6,11 +6,12 @@ the first opening of Migrations would import Alembic and read every revision fil
 Tokens their own libraries. A while after start-up, a daemon thread does
 that work instead: the first opening then costs what the later ones do. A daemon, so
 that quitting never waits for it; an import it has not finished is simply done again
-by the screen that needs it.
+by the screen that needs it. Once done, it freezes what it loaded for the collector.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import threading
@@ -47,6 +48,10 @@ def _warm_up(migration_scripts: Path | None) -> None:
 
         project = MigrationProject(migration_scripts) if migration_scripts else DEFAULT_PROJECT
         project.fresh_scripts()
+        # What was just loaded (modules, classes, the revision graph) lives as long as
+        # the console: frozen, as start-up's objects are, it is never rescanned. Under
+        # load, full collections had paused the loop 20-35 ms, mostly rescanning it.
+        gc.freeze()
     except Exception:
         # Only a head start: the screen that needs the module or the scripts does the
         # same work again and reports what fails there, where the operator sees it.

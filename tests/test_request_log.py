@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from pathlib import Path
@@ -29,6 +30,20 @@ class FakeClock:
 
 def entry(at: float, duration_ms: float = 1.0, status: int = 200) -> RequestEntry:
     return RequestEntry(at, "GET", "/health", status, duration_ms, "127.0.0.1:5000", "id")
+
+
+def test_a_full_ring_gives_the_cyclic_collector_nothing_to_scan() -> None:
+    # Under load the ring churns thousands of entries a second; were they tracked, each
+    # full collection (a pause every frame waits for) would scan them all.
+    ring = RequestLog(capacity=1000)
+    gc.collect()
+    tracked_before = len(gc.get_objects())
+    for number in range(1000):
+        ring.record(entry(1_000.0 + number / 1000))  # one second: one bucket
+    gc.collect()
+    assert len(gc.get_objects()) - tracked_before < 50
+    assert len(ring) == 1000
+    assert ring.newest(1)[0] == entry(1_000.999)
 
 
 def test_the_ring_keeps_only_the_newest_entries_newest_first() -> None:

@@ -43,11 +43,19 @@ WARMED_UP = (
 # The console as run_console builds it, on a migrated database, with the API on a
 # free port; once it is up it reports what is loaded and quits.
 PROBE = f"""
-import asyncio, sys
+import asyncio, gc, sys
+import console.app
 from backend.config import load_settings
 from console.app import BackendConsoleApp
 from console.context import ConsoleContext
 from console.startup import ServerAddress
+
+frozen_at_start_up = []
+resume_collector = console.app.resume_collector
+def resume_and_count():
+    resume_collector()
+    frozen_at_start_up.append(gc.get_freeze_count())
+console.app.resume_collector = resume_and_count
 
 async def until_up(pilot):
     app = pilot.app
@@ -59,6 +67,7 @@ async def until_up(pilot):
         await pilot.pause(0.05)
     await asyncio.to_thread(app.warm_up.join, 30)
     print("warmed up:", [name for name in {WARMED_UP!r} if name in sys.modules])
+    print("what it loaded is frozen too:", gc.get_freeze_count() > frozen_at_start_up[0])
     await pilot.press("q")
 
 context = ConsoleContext.from_settings(load_settings())
@@ -87,6 +96,7 @@ async def test_the_console_is_up_before_loading_what_only_later_actions_need_the
         "screen: DashboardScreen",
         "loaded: []",
         f"warmed up: {list(WARMED_UP)}",
+        "what it loaded is frozen too: True",
         "exit: 0",
     ]
     assert completed.stdout.splitlines() == expected, completed.stderr

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any, NamedTuple
 
 DEFAULT_CAPACITY = 10_000
 HISTORY_SECONDS = 120
@@ -21,8 +22,9 @@ HISTORY_SECONDS = 120
 LATENCY_BOUNDS_MS: tuple[float, ...] = tuple(0.05 * 1.25**step for step in range(58))
 
 
-@dataclass(frozen=True, slots=True)
-class RequestEntry:
+class RequestEntry(NamedTuple):
+    """One request, as the ring hands it out."""
+
     at: float  # seconds since the epoch
     method: str
     target: str  # path and query string, redacted
@@ -70,7 +72,10 @@ class RequestLog:
     ) -> None:
         self.capacity = capacity
         self._clock = clock
-        self._entries: deque[RequestEntry] = deque(maxlen=capacity)
+        # Plain tuples, not RequestEntry: the cyclic collector stops tracking a tuple of
+        # atoms (never a NamedTuple), so a full ring churning under load adds nothing to
+        # the full collections, whose pauses the console's frames would wait for.
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=capacity)
         self._seconds: deque[_Second] = deque(maxlen=HISTORY_SECONDS)
         self.recorded = 0  # every request ever recorded; the ring keeps the newest
 
@@ -78,7 +83,7 @@ class RequestLog:
         return len(self._entries)
 
     def record(self, entry: RequestEntry) -> None:
-        self._entries.append(entry)
+        self._entries.append(tuple(entry))
         self.recorded += 1
         second = int(entry.at)
         seconds = self._seconds
@@ -91,7 +96,7 @@ class RequestLog:
     def newest(self, limit: int, after: int = 0) -> list[RequestEntry]:
         """Up to `limit` of the newest entries recorded after the `after`-th, newest first."""
         wanted = min(limit, self.recorded - after, len(self._entries))
-        return list(islice(reversed(self._entries), max(wanted, 0)))
+        return list(map(RequestEntry._make, islice(reversed(self._entries), max(wanted, 0))))
 
     def per_second(self, seconds: int = 60) -> list[SecondFigures]:
         """The last `seconds` whole seconds, oldest first (seconds without a request count 0)."""

@@ -106,9 +106,10 @@ class RequestLogView(Vertical):
             return
         self._drawn_at = drawn_at
         path_part = self.query_one("#requests-path", Input).value.strip()
+        filtered = self.status_class != "all" or bool(path_part)
         shown = [
             entry
-            for entry in self.request_log.newest(SCAN_LIMIT)
+            for entry in self.request_log.newest(SCAN_LIMIT if filtered else self._lines)
             if matches(entry, self.status_class, path_part)
         ][: self._lines]
         if not shown:
