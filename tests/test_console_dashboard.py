@@ -21,7 +21,7 @@ from backend.services.audit import record_event
 from backend.services.audit_reanchor import reanchor_chain
 from console.app import BackendConsoleApp
 from console.screens.audit import AuditScreen
-from console.screens.dashboard import DashboardScreen
+from console.screens.dashboard import DashboardScreen, administrator_warning
 from console.startup import ServerAddress
 from console.widgets.dashboard.panels import warning_rows
 
@@ -75,6 +75,32 @@ async def test_no_active_administrator_is_a_warning_that_names_the_way_out(
             "▲ No active administrator: create one (Users: n).",
             "▲ Development mode: set ENVIRONMENT=production.",
         ]
+
+
+def test_administrator_warnings_name_the_way_out_this_console_has() -> None:
+    assert administrator_warning(1, read_only=False) == (
+        "Only one active administrator: promote a second one."
+    )
+    assert administrator_warning(0, read_only=False) == (
+        "No active administrator: create one (Users: n)."
+    )
+    assert administrator_warning(0, read_only=True) == (
+        "No active administrator: `users create --role admin`."
+    )
+
+
+async def test_two_active_administrators_are_no_warning(
+    settings: Settings, db: Database, make_user: UserFactory
+) -> None:
+    await make_user(Role.ADMIN)
+    await make_user(Role.ADMIN)
+    app = BackendConsoleApp(console_context(settings, db, read_only=True), server=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        backend = text_of(app, "#dashboard-backend")
+        assert "Admins     2" in text_of(app, "#accounts-figures")
+        assert "administrator" not in backend
+        assert "Development mode" in backend
 
 
 def test_warnings_beyond_the_panels_room_are_counted_on_its_last_row() -> None:

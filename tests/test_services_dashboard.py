@@ -74,11 +74,3 @@ def test_configuration_warnings(tmp_path: Path) -> None:
     ]
     production = make_settings("sqlite+aiosqlite:///x.db", tmp_path, environment="production")
     assert dashboard.configuration_warnings(production) == []
-
-
-def test_administrator_warnings_start_below_two_and_name_the_way_out_at_none() -> None:
-    assert dashboard.administrator_warning(2) is None
-    assert dashboard.administrator_warning(1) == (
-        "Only one active administrator: promote a second one."
-    )
-    assert dashboard.administrator_warning(0) == "No active administrator: create one (Users: n)."

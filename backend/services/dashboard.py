@@ -238,13 +238,3 @@ def configuration_warnings(settings: Settings) -> list[str]:
     if not settings.is_production:
         warnings.append("Development mode: set ENVIRONMENT=production.")
     return warnings
-
-
-def administrator_warning(admins: int) -> str | None:
-    """Fewer than two active administrators is one lost password away from none; none at
-    all (a new database) leaves the API with nobody who may manage accounts."""
-    if admins == 0:
-        return "No active administrator: create one (Users: n)."
-    if admins == 1:
-        return "Only one active administrator: promote a second one."
-    return None

@@ -51,6 +51,16 @@ RECENT_EVENTS = 6
 HEALTH_TIMEOUT_SECONDS = 2.0
 
 
+def administrator_warning(admins: int, read_only: bool) -> str:
+    """For fewer than two active administrators: one is a lost password away from none,
+    and none (a new database) leaves the API nobody who may manage accounts."""
+    if admins == 1:
+        return "Only one active administrator: promote a second one."
+    if read_only:  # no n here: the CLI makes one
+        return "No active administrator: `users create --role admin`."
+    return "No active administrator: create one (Users: n)."
+
+
 class _Refresh:
     """Start a refresh worker, unless the one started last is still running."""
 
@@ -302,9 +312,8 @@ class DashboardScreen(ConsoleScreen):
         if database is not None and not database.at_head:
             pending = database.pending_migrations
             warnings.append(f"{pending} migration(s) pending: m opens Migrations.")
-        admins = None if self._accounts is None else self._accounts.admins
-        if admins is not None and (admin_warning := dashboard.administrator_warning(admins)):
-            warnings.append(admin_warning)
+        if self._accounts is not None and self._accounts.admins < 2:
+            warnings.append(administrator_warning(self._accounts.admins, self.context.read_only))
         return warnings + dashboard.configuration_warnings(self.context.settings)
 
     def _show_requests(self) -> None:
